@@ -1,0 +1,1 @@
+"""Helpers shared by every emitter: scheduling shared subexpressions, rendering iteratively."""

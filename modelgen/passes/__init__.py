@@ -1,0 +1,27 @@
+"""IR passes: pure functions ``Model -> Model``, run in one ordered list, each followed by a check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from modelgen.ir import Model
+from modelgen.passes.check_invariants import check_invariants
+from modelgen.passes.simplify_identities import simplify_identities
+from modelgen.passes.split_long_sums import split_long_sums
+
+Pass = Callable[[Model], Model]
+
+PASSES: tuple[Pass, ...] = (
+    simplify_identities,
+    split_long_sums,
+)
+"""The default pipeline, in order. Every pass preserves the model's bits exactly."""
+
+
+def run_passes(model: Model, passes: tuple[Pass, ...] = PASSES) -> Model:
+    """Run ``passes`` in order, checking the IR's invariants after each one."""
+    check_invariants(model)
+    for pass_ in passes:
+        model = pass_(model)
+        check_invariants(model)
+    return model
