@@ -1,0 +1,1 @@
+"""Frontends: read a model file and lower it to the IR."""

@@ -1,0 +1,84 @@
+"""The feature matrix as it flows through a pipeline: one ``Column`` per feature.
+
+A raw model input becomes typed only when a step reads it: a scaler asks for a double,
+an encoder fitted on strings asks for a string. The first request fixes the input's type;
+a conflicting later request is an error. So input types come from how the model uses
+them, not from guesses about the training data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from modelgen.errors import UnsupportedModelError
+from modelgen.ir import DOUBLE, STRING, DType, Input, Node
+
+
+@dataclass
+class InputTypes:
+    """Input names in model order, and the type each one has been read as so far."""
+
+    names: tuple[str, ...]
+    dtypes: dict[str, DType] = field(default_factory=dict)
+
+    def read(self, name: str, dtype: DType, where: str) -> Node:
+        """The ``Input`` node of ``name`` read as ``dtype``; refuses a second, different type."""
+        previous = self.dtypes.get(name)
+        if previous is not None and previous is not dtype:
+            raise UnsupportedModelError(
+                f"input column {name!r} is used both as {previous.value} and as {dtype.value}", where
+            )
+        self.dtypes[name] = dtype
+        return Input(name, dtype)
+
+    def dtype_of(self, name: str) -> DType:
+        """The type an input was read as; an input no step reads is declared double."""
+        return self.dtypes.get(name, DOUBLE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One feature: either a raw input not yet typed, or an IR expression."""
+
+    name: str
+    expr: Node | None = None
+    inputs: InputTypes | None = None
+
+    @staticmethod
+    def raw(name: str, inputs: InputTypes) -> Column:
+        return Column(name=name, inputs=inputs)
+
+    @staticmethod
+    def of(name: str, expr: Node) -> Column:
+        return Column(name=name, expr=expr)
+
+    def as_double(self, where: str) -> Node:
+        """This feature as a double expression (NaN = missing)."""
+        if self.expr is None:
+            assert_inputs(self)
+            return self.inputs.read(self.name, DOUBLE, where)  # type: ignore[union-attr]
+        if self.expr.dtype is not DOUBLE:
+            raise UnsupportedModelError(
+                f"feature {self.name!r} is {self.expr.dtype.value} here but this step needs numbers", where
+            )
+        return self.expr
+
+    def as_string(self, where: str) -> Node:
+        """This feature as a string expression (None = missing)."""
+        if self.expr is None:
+            assert_inputs(self)
+            return self.inputs.read(self.name, STRING, where)  # type: ignore[union-attr]
+        if self.expr.dtype is not STRING:
+            raise UnsupportedModelError(
+                f"feature {self.name!r} is {self.expr.dtype.value} here but this step needs strings", where
+            )
+        return self.expr
+
+
+def assert_inputs(column: Column) -> None:
+    if column.inputs is None:  # pragma: no cover - construction guarantees it
+        raise UnsupportedModelError(f"feature {column.name!r} has neither an expression nor an input")
+
+
+Columns = Sequence[Column]

@@ -1,0 +1,1 @@
+"""Lowerings of scikit-learn transformers, one module per family, all registered in ``registry``."""
