@@ -112,7 +112,7 @@ def _pow(a: float, b: float) -> float:
     try:
         return math.pow(a, b)
     except (OverflowError, ValueError):
-        import numpy  # noqa: PLC0415 - only for IEEE edge cases
+        import numpy
 
         with numpy.errstate(all="ignore"):
             return float(numpy.power(numpy.float64(a), numpy.float64(b)))

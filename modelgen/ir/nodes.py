@@ -97,12 +97,12 @@ class Node:
     items of a tuple-of-nodes field, in field order.
     """
 
-    __slots__ = ("_hash", "_key", "dtype", "__weakref__")
+    __slots__ = ("__weakref__", "_hash", "_key", "dtype")
     _fields: ClassVar[tuple[str, ...]] = ()
     _child_fields: ClassVar[tuple[str, ...]] = ()
     dtype: DType
 
-    def __new__(cls, *args: Any) -> Node:  # noqa: D102
+    def __new__(cls, *args: Any) -> Node:
         if len(args) != len(cls._fields):
             raise IRValidationError(
                 f"{cls.__name__} takes {len(cls._fields)} arguments ({', '.join(cls._fields)}), got {len(args)}"
@@ -192,7 +192,7 @@ class Node:
 class Input(Node):
     """The value of a model input field (numeric inputs are double, NaN = missing)."""
 
-    __slots__ = ("name", "input_dtype")
+    __slots__ = ("input_dtype", "name")
     _fields = ("name", "input_dtype")
     name: str
     input_dtype: DType
@@ -207,7 +207,7 @@ class Input(Node):
 class Const(Node):
     """A literal; doubles compare by bits (``Const(0.0)`` is not ``Const(-0.0)``)."""
 
-    __slots__ = ("value", "const_dtype")
+    __slots__ = ("const_dtype", "value")
     _fields = ("value", "const_dtype")
     value: ConstValue
     const_dtype: DType
@@ -270,7 +270,7 @@ BINARY_OPS: dict[str, str] = {
 class Binary(Node):
     """IEEE arithmetic on two operands of the same float dtype, rounded once."""
 
-    __slots__ = ("op", "a", "b")
+    __slots__ = ("a", "b", "op")
     _fields = ("op", "a", "b")
     _child_fields = ("a", "b")
     op: str
@@ -300,7 +300,7 @@ COMPARE_OPS: dict[str, str] = {
 class Compare(Node):
     """IEEE comparison (any NaN operand: false, except ``ne``: true); strings compare by code points."""
 
-    __slots__ = ("op", "a", "b")
+    __slots__ = ("a", "b", "op")
     _fields = ("op", "a", "b")
     _child_fields = ("a", "b")
     op: str
@@ -387,7 +387,7 @@ class IsMissing(Node):
 class IsIn(Node):
     """True when ``x`` is not missing and equals one of ``values`` (set membership, categorical splits)."""
 
-    __slots__ = ("x", "values")
+    __slots__ = ("values", "x")
     _fields = ("x", "values")
     _child_fields = ("x",)
     x: Node
@@ -415,7 +415,7 @@ class IsIn(Node):
 class IfElse(Node):
     """``then`` if ``cond`` else ``otherwise``; both branches have the same dtype."""
 
-    __slots__ = ("cond", "then", "otherwise")
+    __slots__ = ("cond", "otherwise", "then")
     _fields = ("cond", "then", "otherwise")
     _child_fields = ("cond", "then", "otherwise")
     cond: Node
@@ -478,7 +478,7 @@ class ArgMax(Node):
 class Lookup(Node):
     """``values[index]`` for an int index known to be in range (class labels, leaf tables)."""
 
-    __slots__ = ("index", "values", "value_dtype")
+    __slots__ = ("index", "value_dtype", "values")
     _fields = ("index", "values", "value_dtype")
     _child_fields = ("index",)
     index: Node
@@ -515,7 +515,7 @@ _CASTS: frozenset[tuple[DType, DType]] = frozenset(
 class Cast(Node):
     """Convert between dtypes: double->float32 rounds to nearest-even, NaN stays NaN."""
 
-    __slots__ = ("x", "to")
+    __slots__ = ("to", "x")
     _fields = ("x", "to")
     _child_fields = ("x",)
     x: Node
