@@ -8,11 +8,13 @@ them, not from guesses about the training data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from modelgen.errors import UnsupportedModelError
-from modelgen.ir import DOUBLE, STRING, DType, Input, Node
+from modelgen.ir import BOOL, DOUBLE, STRING, Const, DType, Input, Node, RowCheck
 
 
 @dataclass
@@ -82,3 +84,49 @@ def assert_inputs(column: Column) -> None:
 
 
 Columns = Sequence[Column]
+
+
+# Row checks: some steps reject rows instead of scoring them (an unknown category with
+# handle_unknown='error', infinity where scikit-learn's input validation raises). A lowering
+# calls ``add_row_check``; whoever lowers a whole model wraps the lowering in
+# ``collecting_row_checks()`` and puts the collected list into ``Model.checks``. A context
+# variable keeps the lowering signature unchanged and cannot leak between models.
+_ROW_CHECKS: ContextVar[list[RowCheck] | None] = ContextVar("modelgen_sklearn_row_checks", default=None)
+
+
+@contextmanager
+def collecting_row_checks() -> Iterator[list[RowCheck]]:
+    """Collect the row checks that lowerings add inside the ``with`` block, in the order added.
+
+    Example::
+
+        with collecting_row_checks() as checks:
+            columns = lower_transform(encoder, columns, "steps[0]")
+        model = Model(inputs, outputs, tuple(checks))
+    """
+    checks: list[RowCheck] = []
+    token = _ROW_CHECKS.set(checks)
+    try:
+        yield checks
+    finally:
+        _ROW_CHECKS.reset(token)
+
+
+def add_row_check(condition: Node, message: str, where: str) -> None:
+    """Require ``condition`` (bool) of every scored row; a failing row is rejected with ``message``.
+
+    The message is prefixed with ``where``. Outside ``collecting_row_checks()`` this raises:
+    silently dropping a check would score rows the source model rejects.
+    """
+    checks = _ROW_CHECKS.get()
+    if checks is None:
+        raise UnsupportedModelError(
+            f"a step that rejects rows ({message}) lowered without a row-check collector", where
+        )
+    if condition.dtype is not BOOL:
+        raise UnsupportedModelError(f"row check {message!r} is not a bool expression", where)
+    if condition is Const(True):
+        return
+    check = RowCheck(condition, f"{where}: {message}")
+    if not any(c.condition is check.condition and c.message == check.message for c in checks):
+        checks.append(check)
