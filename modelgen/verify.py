@@ -1,0 +1,231 @@
+"""``modelgen verify``: build every target for real, run it on data, compare with the reference by ULP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emitters.base import EmitOptions
+from modelgen.budget import declared_budget
+from modelgen.compiler import emit, write_program
+from modelgen.errors import InputRowError, VerificationError
+from modelgen.ir import STRING, Model
+from modelgen.numerics import NOT_COMPARABLE, parse_double, ulp_distance
+
+DEFAULT_TARGETS = ("python", "c", "java", "sql:duckdb")
+"""What ``verify`` runs without ``-t``: every target, DuckDB as the database."""
+
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+
+Row = dict[str, Any]
+
+
+def parse_number(text: str, row_number: int, column: str) -> float | None:
+    """A CSV field of a numeric column, per the runner protocol: empty or nan = missing."""
+    if text == "":
+        return None
+    if not _NUMBER.fullmatch(text):
+        raise InputRowError(f"row {row_number}: column {column!r}: {text!r} is not a number")
+    value = float(text)
+    return None if math.isnan(value) else value
+
+
+def read_rows(csv_text: str, model: Model) -> list[Row]:
+    """Rows of a data CSV typed by the model's inputs; a missing input column is an error."""
+    reader = csv.reader(io.StringIO(csv_text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputRowError("the data file is empty (no header row)") from None
+    positions = {name: i for i, name in enumerate(header)}
+    missing = [f.name for f in model.inputs if f.name not in positions]
+    if missing:
+        raise InputRowError(f"the data has no column for input(s) {', '.join(repr(m) for m in missing)}")
+    rows = []
+    for row_number, fields in enumerate(reader, start=1):
+        if len(fields) != len(header):
+            raise InputRowError(f"row {row_number}: {len(fields)} fields, the header has {len(header)}")
+        row: Row = {}
+        for input_field in model.inputs:
+            text = fields[positions[input_field.name]]
+            if input_field.dtype is STRING:
+                row[input_field.name] = None if text == "" else text
+            else:
+                row[input_field.name] = parse_number(text, row_number, input_field.name)
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class OutputComparison:
+    """How one output column of one target compares with the reference."""
+
+    name: str
+    is_label: bool
+    budget: int
+    mismatches: int = 0
+    max_ulp: int = 0
+    identical: int = 0
+    first_bad_row: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0 if self.is_label else self.max_ulp <= self.budget
+
+
+@dataclass
+class TargetReport:
+    """``verify``'s verdict for one target."""
+
+    target: str
+    rows: int = 0
+    outputs: list[OutputComparison] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(o.ok for o in self.outputs)
+
+    @property
+    def label_mismatches(self) -> int:
+        return sum(o.mismatches for o in self.outputs if o.is_label)
+
+    @property
+    def max_ulp(self) -> int:
+        return max((o.max_ulp for o in self.outputs if not o.is_label), default=0)
+
+    @property
+    def identical_share(self) -> float:
+        cells = self.rows * len(self.outputs)
+        return 1.0 if cells == 0 else sum(o.identical for o in self.outputs) / cells
+
+
+def compare_outputs(
+    model: Model, target: str, reference: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]]
+) -> TargetReport:
+    """Compare a target's output rows with the reference rows, column by column."""
+    report = TargetReport(target=target, rows=len(reference))
+    if len(actual) != len(reference):
+        report.error = f"{len(actual)} output rows for {len(reference)} input rows"
+        return report
+    budgets = declared_budget(model, target)
+    for output in model.outputs:
+        comparison = OutputComparison(output.name, output.kind == "label", budgets.get(output.name, 0))
+        for row_number, (want_row, got_row) in enumerate(zip(reference, actual), start=1):
+            want, got = want_row[output.name], got_row.get(output.name)
+            if comparison.is_label:
+                same = want == got
+                distance = 0 if same else NOT_COMPARABLE
+            else:
+                got_value = math.nan if got is None else float(got)
+                distance = ulp_distance(float(want), got_value)
+                same = distance == 0
+            if same:
+                comparison.identical += 1
+            else:
+                comparison.mismatches += 1
+                if comparison.first_bad_row is None:
+                    comparison.first_bad_row = row_number
+            comparison.max_ulp = max(comparison.max_ulp, distance)
+        report.outputs.append(comparison)
+    return report
+
+
+def _run(argv: Sequence[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            list(argv), cwd=cwd, input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=900
+        )
+    except FileNotFoundError as error:
+        raise VerificationError(f"cannot run {argv[0]!r}: {error.strerror} (is the toolchain installed?)") from None
+
+
+def _typed_output_rows(model: Model, csv_text: str) -> list[Row]:
+    reader = csv.reader(io.StringIO(csv_text, newline=""))
+    header = next(reader, [])
+    expected = [o.name for o in model.outputs]
+    if header != expected:
+        raise VerificationError(f"runner printed header {header!r}, expected {expected!r}")
+    kinds = {o.name: o.kind for o in model.outputs}
+    rows = []
+    for fields in reader:
+        rows.append(
+            {name: text if kinds[name] == "label" else parse_double(text) for name, text in zip(header, fields)}
+        )
+    return rows
+
+
+def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdir: Path) -> list[Row]:
+    """Compile ``model`` for ``target`` (``sql:DIALECT`` for SQL), build it, score the data, return output rows."""
+    name = "scorer"
+    if target.startswith("sql"):
+        dialect = target.partition(":")[2] or "duckdb"
+        program = emit(model, "sql", EmitOptions(name=name, dialect=dialect))
+        write_program(program, workdir)
+        from modelgen.engines import run_query
+
+        query = (workdir / program.manifest["query"]).read_text(encoding="utf-8")
+        inputs = [(f.name, f.dtype) for f in model.inputs]
+        return run_query(dialect, query, "input", inputs, rows)
+    program = emit(model, target, EmitOptions(name=name, runner=True))
+    write_program(program, workdir)
+    for argv in program.manifest.get("build", []):
+        result = _run(argv, workdir)
+        if result.returncode != 0:
+            raise VerificationError(f"build step {' '.join(argv)} failed:\n{result.stderr.strip()}")
+    result = _run(program.manifest["run"], workdir, stdin=csv_text)
+    if result.returncode != 0:
+        raise VerificationError(f"the {target} scorer exited {result.returncode}: {result.stderr.strip()}")
+    return _typed_output_rows(model, result.stdout)
+
+
+def verify(
+    model: Model,
+    reference_rows: Sequence[Mapping[str, Any]],
+    csv_text: str,
+    rows: list[Row],
+    targets: Sequence[str] = DEFAULT_TARGETS,
+) -> list[TargetReport]:
+    """Run every target on the rows and compare each with the reference rows."""
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="modelgen-verify-") as tmp:
+        for target in targets:
+            workdir = Path(tmp) / target.replace(":", "-")
+            workdir.mkdir()
+            try:
+                actual = run_target(model, target, csv_text, rows, workdir)
+            except Exception as error:  # noqa: BLE001 - every failure becomes a red row of the report
+                reports.append(TargetReport(target=target, rows=len(rows), error=f"{type(error).__name__}: {error}"))
+                continue
+            reports.append(compare_outputs(model, target, reference_rows, actual))
+    return reports
+
+
+def format_reports(reports: Sequence[TargetReport]) -> str:
+    """The table ``verify`` prints: one line per target, then details of anything that failed."""
+    lines = [f"{'target':<12} {'rows':>7} {'label mismatches':>17} {'max ULP':>8} {'bit-identical':>14}  verdict"]
+    details = []
+    for report in reports:
+        if report.error is not None:
+            lines.append(f"{report.target:<12} {report.rows:>7} {'-':>17} {'-':>8} {'-':>14}  FAILED")
+            details.append(f"{report.target}: {report.error}")
+            continue
+        max_ulp = "n/a" if report.max_ulp >= NOT_COMPARABLE else str(report.max_ulp)
+        verdict = "ok" if report.ok else "FAILED"
+        lines.append(
+            f"{report.target:<12} {report.rows:>7} {report.label_mismatches:>17} {max_ulp:>8} "
+            f"{report.identical_share:>13.1%}  {verdict}"
+        )
+        for output in report.outputs:
+            if not output.ok:
+                what = "labels differ" if output.is_label else f"max {output.max_ulp} ULP > budget {output.budget}"
+                details.append(f"{report.target}: output {output.name!r}: {what} (first at row {output.first_bad_row})")
+    return "\n".join(lines + ([""] + details if details else []))
