@@ -126,7 +126,8 @@ UNARY: dict[str, Callable[[float], float]] = {
     "log1p": _log1p,
     "expm1": _expm1,
     "sqrt": _sqrt,
-    "floor": lambda x: x if not math.isfinite(x) else float(math.floor(x)),
+    # x == 0 returns x itself so floor(-0.0) stays -0.0, as IEEE floor / numpy.floor / C floor do
+    "floor": lambda x: x if not math.isfinite(x) or x == 0 else float(math.floor(x)),
 }
 
 BINARY: dict[str, Callable[[float, float], float]] = {
