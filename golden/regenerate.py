@@ -1,0 +1,405 @@
+"""Regenerate every golden case: model pickle, adversarial inputs, reference outputs.
+
+    python golden/regenerate.py            # all cases
+    python golden/regenerate.py CASE ...   # some cases
+
+Each case directory holds:
+- ``model.pkl``: the fitted scikit-learn object (tied to the versions in ``versions.json``);
+- ``input.csv``: training-like rows plus adversarial rows (values exactly on thresholds/bin
+  edges and their float64/float32 neighbours, missing values, unseen categories, extremes);
+- ``expected.csv``: the reference outputs (scikit-learn's own predict / predict_proba /
+  decision_function), doubles in shortest round-trip form;
+- ``case.json``: what the case covers and its ULP budget per target and output, each
+  non-zero entry with the reason. Budgets are policy, written here by hand after measuring,
+  never derived from the code under test.
+
+Review regenerated files in the diff: expected outputs only change when scikit-learn does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import (
+    ElasticNet,
+    GammaRegressor,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+    SGDRegressor,
+    TweedieRegressor,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PolynomialFeatures,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.svm import LinearSVC, LinearSVR
+
+GOLDEN = Path(__file__).resolve().parent
+sys.path.insert(0, str(GOLDEN.parent))
+
+from examples.credit_scoring.credit import NASTY, credit_adversarial, credit_data, credit_pipeline, neighbours  # noqa: E402
+
+BLAS_WHY = (
+    "scikit-learn's X @ coef goes through OpenBLAS dgemv (FMA, vector accumulators, row-blocking), "
+    "whose summation order no portable scorer reproduces; the scorer sums left to right. Measured on the "
+    "golden rows; see README 'Parity'."
+)
+
+
+@dataclass
+class Case:
+    """One golden case: how to build it and what it is allowed to differ by."""
+
+    name: str
+    description: str
+    build: Callable[[np.random.Generator], tuple[Any, pd.DataFrame, pd.DataFrame]]
+    budget: dict[str, dict[str, int]] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)
+
+
+def numeric_frame(rng: np.random.Generator, n: int, names: list[str], scale: float = 3.0) -> pd.DataFrame:
+    return pd.DataFrame({name: rng.normal(0.0, scale, n) * (i + 1) + i for i, name in enumerate(names)})
+
+
+def adversarial_numeric(train: pd.DataFrame, extra: list[float] | None = None) -> pd.DataFrame:
+    """Rows that put each column in turn on edge values while the others stay typical."""
+    median = train.median(numeric_only=True)
+    edges = [0.0, -0.0, 1.0, -1.0, 0.1, 1e-300, 5e-324, 1e15, -1e15, *(extra or [])]
+    rows = []
+    for column in train.columns:
+        for value in edges + neighbours([float(train[column].min()), float(train[column].max())]):
+            row = median.to_dict()
+            row[column] = value
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(train.columns))
+
+
+def build_credit_logistic(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame, y = credit_data(rng)
+    model = credit_pipeline(LogisticRegression(max_iter=1000)).fit(frame, y)
+    return model, frame.head(80), credit_adversarial(frame)
+
+
+def build_linear_regression(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    names = ["a", "b", "c", "d"]
+    frame = numeric_frame(rng, 300, names)
+    y = frame @ np.array([1.5, -2.0, 0.25, 3.0]) + rng.normal(0, 0.1, 300)
+    model = Pipeline([("scale", StandardScaler()), ("ols", LinearRegression())]).fit(frame, y)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_ridge_minmax(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    names = ["u", "v", "w"]
+    frame = numeric_frame(rng, 300, names)
+    y = np.sin(frame["u"]) + frame["v"] * 0.5 - frame["w"] * 0.1
+    model = Pipeline([("scale", MinMaxScaler(clip=True)), ("ridge", Ridge(alpha=0.5))]).fit(frame, y)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_lasso_elasticnet(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 300, ["p", "q", "r", "s"])
+    y = frame["p"] * 2 - frame["q"] + rng.normal(0, 0.5, 300)
+    prep = ColumnTransformer(
+        [("robust", RobustScaler(), ["p", "q"]), ("maxabs", MaxAbsScaler(), ["r"])], remainder="passthrough"
+    )
+    model = Pipeline([("prep", prep), ("enet", ElasticNet(alpha=0.05, l1_ratio=0.3))]).fit(frame, y)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_lasso_plain(rng: np.random.Generator) -> tuple[Any, np.ndarray, np.ndarray]:
+    x = rng.normal(0, 2, (300, 3))
+    y = x[:, 0] - 3 * x[:, 2] + rng.normal(0, 0.2, 300)
+    model = Lasso(alpha=0.01).fit(x, y)
+    frame = pd.DataFrame(x, columns=["x0", "x1", "x2"])
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_poly_sgd(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["m", "n"], scale=1.0)
+    y = frame["m"] ** 2 - frame["m"] * frame["n"] + 0.5 * frame["n"] ** 3
+    model = Pipeline(
+        [
+            ("poly", PolynomialFeatures(degree=3)),
+            ("scale", StandardScaler()),
+            ("sgd", SGDRegressor(random_state=0, max_iter=2000, tol=1e-6)),
+        ]
+    ).fit(frame, y)
+    adversarial = adversarial_numeric(frame)
+    adversarial = adversarial[adversarial.abs().max(axis=1) < 1e14]  # cubes of 1e15 overflow nothing, but stay sane
+    return model, frame.head(60), adversarial
+
+
+def build_interactions_linear_svr(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 300, ["f1", "f2", "f3"], scale=1.0)
+    y = frame["f1"] * frame["f2"] - frame["f3"]
+    model = Pipeline(
+        [
+            ("poly", PolynomialFeatures(degree=2, interaction_only=True, include_bias=False)),
+            ("svr", LinearSVR(random_state=0, max_iter=10000)),
+        ]
+    ).fit(frame, y)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_multinomial_binned(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 450, ["x", "y"])
+    frame["shape"] = rng.choice(["circle", "square", NASTY], 450)
+    target = np.where(frame["x"] > 1, "high", np.where(frame["y"] < 0, "low", "mid"))
+    binner = KBinsDiscretizer(n_bins=5, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf")
+    prep = ColumnTransformer(
+        [
+            ("bins", binner, ["x"]),
+            ("scale", StandardScaler(), ["y"]),
+            ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["shape"]),
+        ]
+    )
+    model = Pipeline([("prep", prep), ("softmax", LogisticRegression(max_iter=2000))]).fit(frame, target)
+    edges = [float(e) for e in model.named_steps["prep"].named_transformers_["bins"].bin_edges_[0]]
+    adversarial = adversarial_numeric(frame[["x", "y"]], extra=neighbours(edges))
+    adversarial["shape"] = ["circle", "square", NASTY, "triangle"] * (len(adversarial) // 4) + ["circle"] * (
+        len(adversarial) % 4
+    )
+    return model, frame.head(60), adversarial
+
+
+def build_onehot_kbins_linear(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 300, ["t", "z"])
+    frame["code"] = rng.choice([1.0, 2.0, 5.0], 300)
+    y = frame["t"] * 0.3 + (frame["code"] == 2.0) * 4.0 + frame["z"]
+    binner = KBinsDiscretizer(n_bins=4, encode="onehot-dense", strategy="uniform")
+    prep = ColumnTransformer(
+        [
+            ("bins", binner, ["t"]),
+            ("code", OneHotEncoder(handle_unknown="ignore", drop="first"), ["code"]),
+        ],
+        remainder="passthrough",
+    )
+    model = Pipeline([("prep", prep), ("ols", LinearRegression())]).fit(frame, y)
+    edges = [float(e) for e in model.named_steps["prep"].named_transformers_["bins"].bin_edges_[0]]
+    adversarial = adversarial_numeric(frame[["t", "z"]], extra=neighbours(edges))
+    adversarial["code"] = [1.0, 2.0, 5.0, 3.0, -0.0] * (len(adversarial) // 5) + [2.0] * (len(adversarial) % 5)
+    return model, frame.head(60), adversarial
+
+
+def build_sgd_modified_huber(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["k1", "k2", "k3"])
+    target = np.where(frame["k1"] + frame["k2"] > 2, 1, np.where(frame["k3"] > 3, 2, 0))
+    model = Pipeline(
+        [("scale", StandardScaler()), ("sgd", SGDClassifier(loss="modified_huber", random_state=0))]
+    ).fit(frame, target)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_sgd_log_binary(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["g1", "g2"])
+    target = np.where(frame["g1"] - frame["g2"] > 0, "yes", "no")
+    model = Pipeline(
+        [("scale", StandardScaler()), ("sgd", SGDClassifier(loss="log_loss", random_state=0))]
+    ).fit(frame, target)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_linear_svc_ridge_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["h1", "h2", "h3"])
+    frame["h2"] = frame["h2"].where(rng.random(400) > 0.1)
+    target = np.where(frame["h1"] > 1, 3, np.where(frame["h3"] > 2, 7, 11))
+    model = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="mean", add_indicator=True)),
+            ("scale", StandardScaler()),
+            ("svc", LinearSVC(random_state=0, max_iter=5000)),
+        ]
+    ).fit(frame, target)
+    adversarial = adversarial_numeric(frame.dropna())
+    adversarial.loc[::3, "h2"] = np.nan
+    return model, frame.head(60), adversarial
+
+
+def build_ridge_classifier_normalized(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 300, ["n1", "n2", "n3"])
+    target = np.where(frame["n1"] > frame["n2"], "left", "right")
+    prep = ColumnTransformer(
+        [("norm", Normalizer(norm="l2"), ["n1", "n2"]), ("bin", Binarizer(threshold=1.5), ["n3"])]
+    )
+    model = Pipeline([("prep", prep), ("ridge", RidgeClassifier())]).fit(frame, target)
+    adversarial = adversarial_numeric(frame, extra=neighbours([1.5]))
+    return model, frame.head(60), adversarial
+
+
+def build_poisson_log1p(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame({"exposure": rng.gamma(2.0, 2.0, 400), "risk": rng.normal(0, 1, 400)})
+    counts = rng.poisson(np.exp(0.3 * np.log1p(frame["exposure"]) + 0.2 * frame["risk"]))
+    prep = ColumnTransformer([("log", FunctionTransformer(np.log1p), ["exposure"])], remainder="passthrough")
+    model = Pipeline([("prep", prep), ("glm", PoissonRegressor(alpha=0.01))]).fit(frame, counts)
+    adversarial = adversarial_numeric(frame)
+    adversarial = adversarial[adversarial["exposure"] >= 0]
+    return model, frame.head(60), adversarial
+
+
+def build_gamma_tweedie(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame({"size": rng.gamma(3.0, 1.0, 400), "age": rng.uniform(0, 10, 400)})
+    y = rng.gamma(2.0, np.exp(0.1 * frame["size"] + 0.05 * frame["age"]) / 2.0)
+    prep = ColumnTransformer([("sqrt", FunctionTransformer(np.sqrt), ["size"])], remainder="passthrough")
+    model = Pipeline([("prep", prep), ("glm", GammaRegressor(alpha=0.01))]).fit(frame, y)
+    adversarial = adversarial_numeric(frame)
+    adversarial = adversarial[(adversarial["size"] >= 0) & (adversarial.abs().max(axis=1) < 1e14)]
+    return model, frame.head(60), adversarial
+
+
+def build_tweedie_identity(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame({"a": rng.uniform(1, 5, 300), "b": rng.uniform(0, 2, 300)})
+    y = 2.0 + frame["a"] + rng.gamma(1.0, 0.5, 300)
+    model = TweedieRegressor(power=1.5, link="identity", alpha=0.0, max_iter=1000).fit(frame, y)
+    return model, frame.head(60), adversarial_numeric(frame)
+
+
+def build_ordinal_infrequent(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "city": rng.choice(["paris", "lyon", "nice", "brest", NASTY], n, p=[0.4, 0.3, 0.2, 0.07, 0.03]),
+            "tier": rng.choice(["gold", "silver", "bronze"], n),
+            "spend": rng.gamma(2.0, 50.0, n),
+        }
+    ).astype({"city": object, "tier": object})
+    frame.loc[rng.random(n) < 0.05, "tier"] = np.nan
+    target = np.where((frame["city"] == "paris") & (frame["spend"] > 80), "churn", "stay")
+    prep = ColumnTransformer(
+        [
+            ("city", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20), ["city"]),
+            ("tier", OrdinalEncoder(encoded_missing_value=-2, handle_unknown="use_encoded_value",
+                                    unknown_value=-1), ["tier"]),
+            ("spend", StandardScaler(), ["spend"]),
+        ]
+    )
+    model = Pipeline([("prep", prep), ("clf", LogisticRegression(max_iter=1000))]).fit(frame, target)
+    adversarial = pd.DataFrame(
+        {
+            "city": ["paris", "brest", NASTY, "tokyo", "lyon", "nice"],
+            "tier": ["gold", np.nan, "platinum", "silver", "bronze", np.nan],
+            "spend": [80.0, math.nextafter(80.0, 0.0), 0.0, 1e9, -0.0, 5e-324],
+        }
+    ).astype({"city": object, "tier": object})
+    return model, frame.head(60), adversarial
+
+
+CLASSIFIER_JAVA_WHY = "java.lang.Math.exp is a HotSpot intrinsic, not glibc's exp (emitters/java/NUMERICS.md)."
+
+CASES = [
+    Case("credit_logistic", "imputer + scaler + one-hot (unseen, missing, nasty categories) + binary logistic "
+         "regression: the examples/ credit-scoring pipeline", build_credit_logistic),
+    Case("linear_regression_scaled", "StandardScaler + LinearRegression", build_linear_regression),
+    Case("ridge_minmax_clip", "MinMaxScaler(clip=True) + Ridge", build_ridge_minmax),
+    Case("elasticnet_robust_maxabs", "ColumnTransformer(RobustScaler, MaxAbsScaler, remainder=passthrough) "
+         "+ ElasticNet", build_lasso_elasticnet),
+    Case("lasso_unnamed", "bare Lasso fitted on a numpy array (inputs x0..x2)", build_lasso_plain),
+    Case("poly3_sgd_regressor", "PolynomialFeatures(3) + StandardScaler + SGDRegressor", build_poly_sgd),
+    Case("interactions_linear_svr", "PolynomialFeatures(interaction_only) + LinearSVR",
+         build_interactions_linear_svr),
+    Case("multinomial_kbins_ordinal", "KBinsDiscretizer(ordinal, quantile) + OrdinalEncoder(unknown) + "
+         "multinomial LogisticRegression, string labels", build_multinomial_binned),
+    Case("onehot_kbins_linear", "KBinsDiscretizer(onehot-dense) + OneHotEncoder(numeric categories, drop=first) "
+         "+ LinearRegression", build_onehot_kbins_linear),
+    Case("sgd_modified_huber_multiclass", "StandardScaler + SGDClassifier(modified_huber), 3 int classes",
+         build_sgd_modified_huber),
+    Case("sgd_log_loss_binary", "StandardScaler + SGDClassifier(log_loss), binary", build_sgd_log_binary),
+    Case("imputer_indicator_linear_svc", "SimpleImputer(mean, add_indicator) + StandardScaler + LinearSVC "
+         "(multiclass decision)", build_linear_svc_ridge_classifier),
+    Case("normalizer_binarizer_ridge_classifier", "Normalizer(l2) + Binarizer + RidgeClassifier",
+         build_ridge_classifier_normalized),
+    Case("poisson_log1p", "FunctionTransformer(log1p) + PoissonRegressor (log link)", build_poisson_log1p),
+    Case("gamma_sqrt", "FunctionTransformer(sqrt) + GammaRegressor (log link)", build_gamma_tweedie),
+    Case("tweedie_identity", "TweedieRegressor(power=1.5, link=identity)", build_tweedie_identity),
+    Case("infrequent_onehot_ordinal_missing", "OneHotEncoder(infrequent_if_exist) + OrdinalEncoder("
+         "encoded_missing_value) + LogisticRegression", build_ordinal_infrequent),
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def cell(value: Any) -> str:
+    """Input CSV text: empty for missing, shortest round-trip for doubles."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def regenerate(case: Case) -> None:
+    from modelgen.frontends.sklearn import reference_outputs
+    from modelgen.numerics import format_double
+
+    rng = np.random.default_rng(20261121)
+    model, typical, adversarial = case.build(rng)
+    inputs = pd.concat([typical, adversarial], ignore_index=True)
+    names = [str(n) for n in inputs.columns]
+    rows = [
+        {name: (None if isinstance(v, float) and math.isnan(v) else v) for name, v in zip(names, record)}
+        for record in inputs.itertuples(index=False, name=None)
+    ]
+    rows = [{k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in r.items()} for r in rows]
+    expected = reference_outputs(model, rows, names)
+    directory = GOLDEN / case.name
+    directory.mkdir(exist_ok=True)
+    joblib.dump(model, directory / "model.pkl")
+    write_csv(directory / "input.csv", names, [[cell(r[n]) for n in names] for r in rows])
+    output_names = list(expected[0])
+    write_csv(
+        directory / "expected.csv",
+        output_names,
+        [[v if isinstance(v, str) else format_double(v) for v in (r[o] for o in output_names)] for r in expected],
+    )
+    description = {"name": case.name, "description": case.description, "rows": len(rows),
+                   "budget": case.budget, "why": case.why}
+    (directory / "case.json").write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
+    print(f"{case.name}: {len(rows)} rows, outputs {output_names}")
+
+
+def main(selected: list[str]) -> None:
+    versions = {"scikit-learn": sklearn.__version__, "numpy": np.__version__, "joblib": joblib.__version__}
+    (GOLDEN / "versions.json").write_text(json.dumps(versions, indent=2) + "\n", encoding="utf-8")
+    known = {case.name: case for case in CASES}
+    unknown = [name for name in selected if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    for case in CASES:
+        if not selected or case.name in selected:
+            regenerate(case)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
