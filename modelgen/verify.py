@@ -109,14 +109,22 @@ class TargetReport:
 
 
 def compare_outputs(
-    model: Model, target: str, reference: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]]
+    model: Model,
+    target: str,
+    reference: Sequence[Mapping[str, Any]],
+    actual: Sequence[Mapping[str, Any]],
+    budgets: Mapping[str, int] | None = None,
 ) -> TargetReport:
-    """Compare a target's output rows with the reference rows, column by column."""
+    """Compare a target's output rows with the reference rows, column by column.
+
+    ``budgets`` (output name -> ULP) defaults to the budget modelgen declares for the target.
+    """
     report = TargetReport(target=target, rows=len(reference))
     if len(actual) != len(reference):
         report.error = f"{len(actual)} output rows for {len(reference)} input rows"
         return report
-    budgets = declared_budget(model, target)
+    if budgets is None:
+        budgets = declared_budget(model, target)
     for output in model.outputs:
         comparison = OutputComparison(output.name, output.kind == "label", budgets.get(output.name, 0))
         for row_number, (want_row, got_row) in enumerate(zip(reference, actual), start=1):

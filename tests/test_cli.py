@@ -1,0 +1,144 @@
+"""The command line: exit codes, one-paragraph messages, schema, determinism, runner errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import SVC
+
+from modelgen.cli import main
+
+TARGETS = ("python", "c", "java", "sql")
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 100), "owner": rng.choice(["yes", "no"], 100)})
+    frame = frame.astype({"owner": object})
+    y = np.where(frame["age"] > 40, "good", "bad")
+    prep = ColumnTransformer(
+        [("num", StandardScaler(), ["age"]), ("cat", OneHotEncoder(handle_unknown="error"), ["owner"])]
+    )
+    model = Pipeline([("prep", prep), ("clf", LogisticRegression())]).fit(frame, y)
+    path = tmp_path_factory.mktemp("model") / "model.pkl"
+    joblib.dump(model, path)
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_warns_that_pickles_run_code() -> None:
+    code, out, _ = run("compile", "--help")
+    assert code == 0
+    assert "runs code" in out
+
+
+def test_inspect_json_prints_the_contract_schema(small_model: Path) -> None:
+    code, out, _ = run("inspect", str(small_model), "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "inputs": [{"name": "age", "type": "double"}, {"name": "owner", "type": "string"}],
+        "outputs": [
+            {"name": "label", "kind": "label"},
+            {"name": "probability_bad", "kind": "probability", "class": "bad"},
+            {"name": "probability_good", "kind": "probability", "class": "good"},
+            {"name": "decision", "kind": "decision"},
+        ],
+    }
+
+
+def test_unsupported_estimator_names_class_and_step(tmp_path: Path) -> None:
+    model = Pipeline([("scale", StandardScaler()), ("svm", SVC())]).fit(np.eye(4), [0, 1, 0, 1])
+    joblib.dump(model, tmp_path / "svc.pkl")
+    code, _, err = run("compile", str(tmp_path / "svc.pkl"), "-t", "c", "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "SVC" in err and "svm" in err
+    assert "Traceback" not in err
+
+
+def test_corrupt_file_is_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "broken.pkl").write_bytes(b"\x80\x04this is not a pickle")
+    code, _, err = run("inspect", str(tmp_path / "broken.pkl"))
+    assert code == 1
+    assert "broken.pkl" in err and "Traceback" not in err
+
+
+def test_missing_file_and_unknown_extension_are_exit_1(tmp_path: Path) -> None:
+    assert run("inspect", str(tmp_path / "nope.pkl"))[0] == 1
+    (tmp_path / "model.txt").write_text("x")
+    code, _, err = run("inspect", str(tmp_path / "model.txt"))
+    assert code == 1 and "unknown model file type" in err
+
+
+def test_usage_error_is_exit_2(small_model: Path) -> None:
+    assert run("compile", str(small_model))[0] == 2
+    assert run("compile", str(small_model), "-t", "cobol")[0] == 2
+    assert run("compile", str(small_model), "-t", "c", "--dialect", "duckdb")[0] == 2
+
+
+def test_verify_reports_a_missing_input_column(small_model: Path, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("age\n41\n")
+    code, _, err = run("verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python")
+    assert code == 1 and "'owner'" in err
+
+
+def test_verify_reports_a_non_numeric_value(small_model: Path, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("age,owner\n41,yes\nforty,no\n")
+    code, _, err = run("verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python")
+    assert code == 1 and "row 2" in err and "'forty'" in err
+
+
+def test_verify_passes_on_good_data(small_model: Path, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("age,owner\n41,yes\n,no\n-0.0,yes\n40,no\n")
+    code, out, err = run("verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python", "-t", "c",
+                         "-t", "sql")
+    assert code == 0, out + err
+    assert "python" in out and "sql:duckdb" in out
+
+
+@pytest.mark.parametrize("target", ["python", "c", "java"])
+def test_runner_rejects_bad_rows_with_row_number(small_model: Path, tmp_path: Path, target: str) -> None:
+    code, _, err = run("compile", str(small_model), "-t", target, "--runner", "-o", str(tmp_path))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    for argv in manifest["build"]:
+        subprocess.run(argv, cwd=tmp_path, check=True)
+    bad_number = subprocess.run(manifest["run"], cwd=tmp_path, input="age,owner\n1,yes\nabc,no\n",
+                                capture_output=True, text=True)
+    assert bad_number.returncode != 0 and "row 2" in bad_number.stderr
+    unknown = subprocess.run(manifest["run"], cwd=tmp_path, input="age,owner\n1,maybe\n", capture_output=True,
+                             text=True)
+    assert unknown.returncode != 0 and "row 1" in unknown.stderr
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_compiling_twice_is_byte_identical(small_model: Path, tmp_path: Path, target: str) -> None:
+    outputs = []
+    for attempt in ("a", "b"):
+        code, _, err = run("compile", str(small_model), "-t", target, "--runner", "-o", str(tmp_path / attempt))
+        assert code == 0, err
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / attempt).iterdir())})
+    assert outputs[0] == outputs[1]
+    assert str(tmp_path) not in b"".join(outputs[0].values()).decode()
+
+
+def test_python_dash_m_works(small_model: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "modelgen", "inspect", str(small_model)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and "owner: string" in result.stdout

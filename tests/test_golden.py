@@ -1,0 +1,62 @@
+"""Every golden case through every target, for real, compared with the reference by ULP distance.
+
+Budgets are read from each case's ``case.json`` (written by hand, with reasons); labels must be
+identical and every numeric output within its budget -- 0 (bit-identical) unless written otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from golden_cases import GoldenCase, golden_cases, pinned_versions
+from modelgen.compiler import lower
+from modelgen.ir import Model
+from modelgen.verify import compare_outputs, read_rows, run_target
+
+TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite")
+CASES = golden_cases()
+_LOWERED: dict[str, Model] = {}
+
+
+def test_golden_suite_is_not_empty() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_scikit_learn() -> None:
+    import sklearn
+
+    pinned = pinned_versions()["scikit-learn"]
+    if sklearn.__version__ != pinned:
+        pytest.fail(
+            f"the golden pickles were written by scikit-learn {pinned} but {sklearn.__version__} is installed; "
+            f"install the pinned version (pip install -e '.[test]') or regenerate them with golden/regenerate.py",
+            pytrace=False,
+        )
+
+
+def lowered(case: GoldenCase) -> Model:
+    if case.name not in _LOWERED:
+        _LOWERED[case.name] = lower(case.model_path)
+    return _LOWERED[case.name]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_case(case: GoldenCase, target: str, tmp_path: Path) -> None:
+    model = lowered(case)
+    rows = read_rows(case.input_csv, model)
+    expected = case.expected(model)
+    assert len(expected) == len(rows)
+    actual = run_target(model, target, case.input_csv, rows, tmp_path)
+    report = compare_outputs(model, target, expected, actual, case.budget(target))
+    assert report.error is None, report.error
+    problems = [
+        f"{o.name}: {'labels differ' if o.is_label else f'{o.max_ulp} ULP > budget {o.budget}'} "
+        f"(first at row {o.first_bad_row})"
+        for o in report.outputs
+        if not o.ok
+    ]
+    assert not problems, "; ".join(problems)
