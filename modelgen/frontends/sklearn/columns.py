@@ -8,13 +8,14 @@ them, not from guesses about the training data.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from modelgen.errors import UnsupportedModelError
-from modelgen.ir import BOOL, DOUBLE, STRING, Const, DType, Input, Node, RowCheck
+from modelgen.ir import BOOL, DOUBLE, STRING, Compare, Const, DType, Input, IsMissing, Node, Or, RowCheck, Unary
 
 
 @dataclass
@@ -130,3 +131,16 @@ def add_row_check(condition: Node, message: str, where: str) -> None:
     check = RowCheck(condition, f"{where}: {message}")
     if not any(c.condition is check.condition and c.message == check.message for c in checks):
         checks.append(check)
+
+
+def require_finite(column: Column, expr: Node, where: str, allow_nan: bool) -> None:
+    """Reject rows where ``expr`` (a double) is infinite, or also NaN unless ``allow_nan``.
+
+    This is scikit-learn's input validation (``ensure_all_finite``): a step that validates
+    its input raises on such a row, so the compiled scorer rejects it too.
+    """
+    finite = Compare("lt", Unary("abs", expr), Const(math.inf))
+    if allow_nan:
+        add_row_check(Or((IsMissing(expr), finite)), f"feature {column.name!r} is infinite", where)
+    else:
+        add_row_check(finite, f"feature {column.name!r} is missing or infinite", where)
