@@ -1,0 +1,95 @@
+"""The parity reference: the estimator's own ``predict`` / ``predict_proba`` / ``decision_function``.
+
+Never touches modelgen's IR. Output names come from the same table (``outputs.py``) the
+lowering uses, so the two can be compared column by column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from modelgen.errors import InputRowError
+from modelgen.frontends.sklearn.outputs import (
+    class_string,
+    class_strings,
+    classifier_output_names,
+    regressor_output_names,
+)
+
+Row = Mapping[str, float | str | None]
+
+
+def _matrix(estimator: Any, rows: Sequence[Row], input_names: Sequence[str], string_inputs: Collection[str]) -> Any:
+    """What the model was fitted on: a DataFrame (named features) or a float64 array."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        data = [[np.nan if row[n] is None else float(row[n]) for n in input_names] for row in rows]  # type: ignore[arg-type]
+        return np.asarray(data, dtype=np.float64).reshape(len(rows), len(input_names))
+    import pandas as pd
+
+    columns: dict[str, Any] = {}
+    for name in (str(n) for n in names):
+        values = [row[name] for row in rows]
+        if name in string_inputs or any(isinstance(v, str) for v in values):
+            columns[name] = pd.Series([np.nan if v is None else v for v in values], dtype=object)
+        else:
+            columns[name] = pd.Series([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return pd.DataFrame(columns, index=range(len(rows)))
+
+
+def _score(estimator: Any, matrix: Any) -> list[dict[str, Any]]:
+    n_rows = len(matrix)
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        prediction = np.asarray(estimator.predict(matrix), dtype=np.float64)
+        (name,) = regressor_output_names()
+        return [{name.name: float(v)} for v in prediction.reshape(n_rows)]
+    forms = class_strings(list(classes), type(estimator).__name__)
+    columns: list[list[Any]] = [[class_string(v) for v in estimator.predict(matrix)]]
+    has_proba = hasattr(estimator, "predict_proba")
+    if has_proba:
+        proba = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)
+        columns += [[float(v) for v in proba[:, j]] for j in range(proba.shape[1])]
+    width = None
+    if hasattr(estimator, "decision_function"):
+        decision = np.asarray(estimator.decision_function(matrix), dtype=np.float64)
+        decision = decision.reshape(n_rows, -1)
+        width = decision.shape[1]
+        columns += [[float(v) for v in decision[:, j]] for j in range(width)]
+    names = [n.name for n in classifier_output_names(forms, has_proba, width)]
+    return [{name: column[i] for name, column in zip(names, columns)} for i in range(n_rows)]
+
+
+def reference_outputs(
+    estimator: Any,
+    rows: Sequence[Row],
+    input_names: Sequence[str],
+    *,
+    string_inputs: Collection[str] = (),
+    per_row_errors: bool = False,
+) -> list[dict[str, Any]] | list[dict[str, Any] | None]:
+    """Score ``rows`` with scikit-learn itself; outputs named like the compiled scorer's.
+
+    A column is passed as strings (object dtype, missing = ``np.nan``) when it is listed in
+    ``string_inputs`` or holds a string; otherwise as float64 (missing = NaN). When
+    scikit-learn refuses the batch (NaN where a model forbids it, ...) this raises
+    ``InputRowError``; with ``per_row_errors=True`` rows are retried one by one and a row
+    scikit-learn refuses comes back as ``None``.
+    """
+    if not rows:
+        return []
+    try:
+        return _score(estimator, _matrix(estimator, rows, input_names, string_inputs))
+    except ValueError as error:
+        if not per_row_errors:
+            raise InputRowError(f"scikit-learn refuses the batch: {error}") from error
+    scored: list[dict[str, Any] | None] = []
+    for row in rows:
+        try:
+            scored.append(_score(estimator, _matrix(estimator, [row], input_names, string_inputs))[0])
+        except ValueError:
+            scored.append(None)
+    return scored
