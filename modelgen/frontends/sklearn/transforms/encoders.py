@@ -143,7 +143,8 @@ def _infrequent_mapping(encoder: Any, feature: int) -> Any:
 def _reject_unknown(encoder: Any, x: Node, categories: FeatureCategories, column: Column, where: str) -> None:
     add_row_check(
         known(x, categories),
-        f"feature {column.name!r} has a category not seen in training ({type(encoder).__name__} handle_unknown='error')",
+        f"feature {column.name!r} has a category not seen in training "
+        f"({type(encoder).__name__} handle_unknown='error')",
         where,
     )
 
