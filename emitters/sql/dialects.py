@@ -1,0 +1,215 @@
+"""SQL dialects as small tables: how each engine spells doubles, NaN tests, guards and rejections.
+
+A dialect subclasses :class:`SqlDialect` (or the nearest existing dialect) and overrides
+only what differs: its literal function, its NaN representation, and per-op builders in
+``UNARY_OVERRIDES`` / ``BINARY_OVERRIDES`` where the engine departs from IEEE-754.
+PostgreSQL, Spark, ... are meant to be added the same way (one class, one ``DIALECTS`` line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from sqlglot import exp
+
+from emitters.sql import literals, ops
+from modelgen.errors import ModelgenError
+
+UnaryBuilder = Callable[["SqlDialect", exp.Expression], exp.Expression]
+BinaryBuilder = Callable[["SqlDialect", exp.Expression, exp.Expression], exp.Expression]
+
+FLOAT32_ROUNDING_BOUND = 3.4028235677973366e38
+"""Half-way between FLT_MAX and the next float32 step: doubles at or beyond it round to +-inf."""
+
+REJECT_PREFIX = "modelgen row rejected: "
+
+
+def _copy(expression: exp.Expression) -> exp.Expression:
+    return expression.copy()
+
+
+class SqlDialect:
+    """Defaults follow IEEE-754 engines with a real NaN (DuckDB); subclasses override the rest."""
+
+    name: ClassVar[str]
+    sqlglot_name: ClassVar[str]
+    double_type: ClassVar[str]
+    max_depth: ClassVar[int] = 16
+    """Deepest IR expression inlined into one SQL expression (parser/planner nesting limits)."""
+    supports_float32: ClassVar[bool] = False
+    UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {}
+    BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {}
+    DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset()
+    """Unary ops whose SQL mentions the argument more than once (the argument is then bound)."""
+    DUPLICATING_BINARY: ClassVar[frozenset[str]] = frozenset({"max", "min"})
+
+    def double(self, value: float) -> exp.Expression:
+        """A double literal that reads back to the identical bits in this engine."""
+        raise NotImplementedError
+
+    def is_nan(self, value: exp.Expression) -> exp.Expression:
+        """TRUE when ``value`` is this engine's NaN, FALSE otherwise (never NULL)."""
+        raise NotImplementedError
+
+    def not_nan(self, value: exp.Expression) -> exp.Expression:
+        """The negation of :meth:`is_nan`."""
+        return ops.not_(self.is_nan(value))
+
+    def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
+        """Read a numeric input column into this engine's double, missing -> NaN."""
+        raise NotImplementedError
+
+    def reject(self, message: str) -> exp.Expression:
+        """An expression that aborts the query with ``message`` when (and only when) evaluated."""
+        raise NotImplementedError
+
+    def round_float32(self, value: exp.Expression) -> exp.Expression:
+        """Round a double to the nearest float32 (ties to even), kept as a double; +-inf on overflow."""
+        raise NotImplementedError
+
+    def nan(self) -> exp.Expression:
+        """This engine's NaN."""
+        return self.double(float("nan"))
+
+    def cast_double(self, value: exp.Expression) -> exp.Expression:
+        """``CAST(value AS <double type>)``."""
+        return literals.cast(value, self.double_type)
+
+
+class DuckDBDialect(SqlDialect):
+    """DuckDB: real IEEE doubles (x/0, ln(0), sqrt(-1) as IEEE), but NaN = NaN is TRUE and NaN
+    sorts above +inf, so every comparison of a possibly-NaN value is guarded with ``isnan``.
+    Missing inputs (NULL) are read as NaN so that NaN is the only missing value inside the query."""
+
+    name = "duckdb"
+    sqlglot_name = "duckdb"
+    double_type = "DOUBLE"
+    max_depth = 24
+    supports_float32 = True
+
+    def double(self, value: float) -> exp.Expression:
+        return literals.duckdb_double(value)
+
+    def is_nan(self, value: exp.Expression) -> exp.Expression:
+        return exp.IsNan(this=value)
+
+    def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
+        # CAST raises on a non-numeric string, which is the contract's "bad row" behaviour
+        return exp.Coalesce(this=self.cast_double(column), expressions=[self.nan()])
+
+    def reject(self, message: str) -> exp.Expression:
+        return exp.Anonymous(this="error", expressions=[literals.string(REJECT_PREFIX + message)])
+
+    def round_float32(self, value: exp.Expression) -> exp.Expression:
+        # CAST(x AS FLOAT) raises beyond the float32 range where IEEE rounds to +-inf, so only
+        # values strictly inside the rounding bound are cast; outside, x * inf gives the signed
+        # infinity (and NaN * inf stays NaN; NaN fails both range tests since NaN sorts highest)
+        bound = FLOAT32_ROUNDING_BOUND
+        in_range = ops.and_(
+            [ops.compare(exp.GT, _copy(value), self.double(-bound)), ops.compare(exp.LT, _copy(value), self.double(bound))]
+        )
+        rounded = self.cast_double(literals.cast(_copy(value), "FLOAT"))
+        overflow = ops.mul(_copy(value), self.double(float("inf")))
+        return exp.Case(ifs=[exp.If(this=in_range, true=rounded)], default=overflow)
+
+
+def _sqlite_neg(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    # SQLite compiles -x as 0 - x, which loses the sign of zero; x * -1.0 is an exact sign flip
+    return ops.mul(x, dialect.double(-1.0))
+
+
+def _sqlite_abs(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    # SQLite's abs(-0.0) is -0.0; adding +0.0 turns only that case into +0.0
+    return ops.add(exp.Abs(this=x), dialect.double(0.0))
+
+
+def _sqlite_log(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    # SQLite's ln(0) is NULL; IEEE says -inf (ln of negatives is NaN = NULL either way)
+    is_zero = ops.compare(exp.EQ, _copy(x), dialect.double(0.0))
+    return exp.Case(ifs=[exp.If(this=is_zero, true=dialect.double(float("-inf")))], default=exp.Ln(this=x))
+
+
+def _sqlite_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    # SQLite's x/0 is NULL; IEEE: NaN for 0/0 and NaN/0, else an infinity whose sign is
+    # sign(a) xor sign(b), where the sign of a zero b comes from atan2(b, -1) = +-pi
+    missing = ops.or_([ops.is_null(_copy(a)), ops.is_null(_copy(b))])
+    nonzero = ops.compare(exp.NEQ, _copy(b), dialect.double(0.0))
+    a_is_zero = ops.compare(exp.EQ, _copy(a), dialect.double(0.0))
+    a_negative = ops.compare(exp.LT, _copy(a), dialect.double(0.0))
+    b_negative = ops.compare(
+        exp.LT, exp.Anonymous(this="atan2", expressions=[_copy(b), dialect.double(-1.0)]), dialect.double(0.0)
+    )
+    same_sign = ops.compare(exp.EQ, a_negative, b_negative)
+    return exp.Case(
+        ifs=[
+            exp.If(this=missing, true=dialect.nan()),
+            exp.If(this=nonzero, true=ops.div(a, b)),
+            exp.If(this=a_is_zero, true=dialect.nan()),
+            exp.If(this=same_sign, true=dialect.double(float("inf"))),
+        ],
+        default=dialect.double(float("-inf")),
+    )
+
+
+def _sqlite_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    # C pow(x, 0) = 1 and pow(1, y) = 1 even for NaN; SQLite's pow(NULL, 0) is NULL
+    one = ops.or_(
+        [ops.compare(exp.EQ, _copy(b), dialect.double(0.0)), ops.compare(exp.EQ, _copy(a), dialect.double(1.0))]
+    )
+    return exp.Case(ifs=[exp.If(this=one, true=dialect.double(1.0))], default=exp.Pow(this=a, expression=b))
+
+
+class SQLiteDialect(SqlDialect):
+    """SQLite (3.38+, with its math functions and json1): every NaN becomes NULL, so NULL is
+    the NaN here; ``x/0`` and ``ln(0)`` are NULL (guarded to IEEE); no float32 type."""
+
+    name = "sqlite"
+    sqlglot_name = "sqlite"
+    double_type = "REAL"
+    # SQLite's LALR parser stack overflows at ~20 nested CASE/parentheses levels
+    max_depth = 6
+    supports_float32 = False
+    UNARY_OVERRIDES = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
+    BINARY_OVERRIDES = {"div": _sqlite_div, "pow": _sqlite_pow}
+    DUPLICATING_UNARY = frozenset({"log"})
+    DUPLICATING_BINARY = frozenset({"max", "min", "div", "pow"})
+
+    def double(self, value: float) -> exp.Expression:
+        return literals.sqlite_double(value)
+
+    def is_nan(self, value: exp.Expression) -> exp.Expression:
+        return ops.is_null(value)
+
+    def not_nan(self, value: exp.Expression) -> exp.Expression:
+        return ops.is_not_null(value)
+
+    def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
+        # SQLite would CAST 'abc' to 0.0 silently: a value that is not a number rejects the row
+        numeric = ops.in_(
+            exp.Anonymous(this="typeof", expressions=[_copy(column)]),
+            [literals.string("real"), literals.string("integer"), literals.string("null")],
+        )
+        message = f"input {input_name!r} is not a number"
+        return exp.Case(ifs=[exp.If(this=numeric, true=self.cast_double(column))], default=self.reject(message))
+
+    def reject(self, message: str) -> exp.Expression:
+        # No user-raise function in a SELECT: json_extract with an invalid path (it does not
+        # start with '$') aborts with "JSON path error near '<path>'", and the path is the message
+        return exp.Anonymous(
+            this="json_extract", expressions=[literals.string("{}"), literals.string(REJECT_PREFIX + message)]
+        )
+
+
+DIALECTS: dict[str, type[SqlDialect]] = {"duckdb": DuckDBDialect, "sqlite": SQLiteDialect}
+"""Every supported dialect by its ``--dialect`` name."""
+
+DEFAULT_DIALECT = "duckdb"
+
+
+def get_dialect(name: str | None) -> SqlDialect:
+    """The dialect called ``name`` (``None``: DuckDB); an unknown name is a ``ModelgenError``."""
+    key = DEFAULT_DIALECT if name is None else name
+    if key not in DIALECTS:
+        raise ModelgenError(f"unknown SQL dialect {key!r}; known dialects: {', '.join(DIALECTS)}")
+    return DIALECTS[key]()

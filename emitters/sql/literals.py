@@ -1,0 +1,111 @@
+"""The one place that spells SQL names and literals: identifiers, strings, doubles per dialect.
+
+Identifiers and strings go through sqlglot's own quoting (``"`` doubled in identifiers, ``'``
+doubled in strings), so a name like ``weird name "'; --`` is always one quoted identifier.
+Doubles must read back to the identical bits in the target engine:
+
+- DuckDB (and PostgreSQL later): ``CAST('<repr>' AS DOUBLE)`` -- a string cast goes through
+  the engine's correctly-rounded text-to-double parser, and it is the only way to write
+  ``'inf'``, ``'-inf'`` and ``'nan'``.
+- SQLite: its decimal parser is *not* correctly rounded (about 1 in 150 random doubles read
+  back one ULP off, even ``1e-12``-sized ones), so a non-integral double is built exactly as
+  ``m * POWER(2.0, e)`` (an odd 53-bit integer times an exact power of two, one exact rounding),
+  with the decimal value as a comment. ``9e999`` / ``-9e999`` are +-inf; NaN is ``NULL``
+  (SQLite turns every NaN into NULL, so NULL is its only NaN).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlglot import exp
+
+_TWO_53 = 2**53
+
+
+def identifier(name: str) -> exp.Identifier:
+    """A quoted identifier for any name (sqlglot escapes embedded quotes per dialect).
+
+    >>> identifier('a"b').sql(dialect="duckdb")
+    '"a""b"'
+    """
+    return exp.to_identifier(name, quoted=True)
+
+
+def column(name: str) -> exp.Column:
+    """A reference to column ``name`` (always quoted)."""
+    return exp.Column(this=identifier(name))
+
+
+def string(value: str) -> exp.Literal:
+    """A string literal; sqlglot doubles embedded single quotes.
+
+    >>> string("O'Brien").sql()
+    "'O''Brien'"
+    """
+    return exp.Literal.string(value)
+
+
+def integer(value: int) -> exp.Expression:
+    """An integer literal (64-bit)."""
+    if value < 0:
+        return exp.Neg(this=exp.Literal.number(str(-value)))
+    return exp.Literal.number(str(value))
+
+
+def boolean(value: bool) -> exp.Boolean:
+    """``TRUE`` / ``FALSE``."""
+    return exp.true() if value else exp.false()
+
+
+def cast(expression: exp.Expression, type_name: str) -> exp.Cast:
+    """``CAST(expression AS type_name)``."""
+    return exp.Cast(this=expression, to=exp.DataType.build(type_name))
+
+
+def duckdb_double(value: float) -> exp.Expression:
+    """DuckDB double literal: ``CAST('0.1' AS DOUBLE)``, ``CAST('-inf' AS DOUBLE)``, ``CAST('nan' AS DOUBLE)``."""
+    if math.isnan(value):
+        text = "nan"
+    elif math.isinf(value):
+        text = "inf" if value > 0 else "-inf"
+    else:
+        text = repr(value)
+    return cast(string(text), "DOUBLE")
+
+
+def sqlite_double(value: float) -> exp.Expression:
+    """SQLite double literal, exact whatever SQLite's decimal parser does (see the module docstring).
+
+    >>> sqlite_double(0.5).sql(dialect="sqlite")
+    '(1 /* 0.5 */ * POWER(2.0, -1))'
+    """
+    if math.isnan(value):
+        return exp.Cast(this=exp.null(), to=exp.DataType.build("REAL"))
+    if math.isinf(value):
+        return exp.Literal.number("9e999") if value > 0 else exp.Neg(this=exp.Literal.number("9e999"))
+    if value == 0 and math.copysign(1.0, value) < 0:
+        # SQLite folds a unary minus on a literal into the literal's sign; on anything else it
+        # emits ``0 - x``, which turns -0.0 into +0.0
+        return exp.Neg(this=exp.Literal.number("0.0"))
+    negative = value < 0
+    magnitude = -value if negative else value
+    if magnitude == int(magnitude) and magnitude < _TWO_53:
+        built: exp.Expression = cast(exp.Literal.number(str(int(magnitude))), "REAL")
+    else:
+        mantissa, exponent = math.frexp(magnitude)
+        significand = int(mantissa * _TWO_53)
+        exponent -= 53
+        while significand % 2 == 0:
+            significand //= 2
+            exponent += 1
+        number = exp.Literal.number(str(significand))
+        number.add_comments([repr(magnitude)])
+        # 2**e underflows to 0 below -1074; a significand < 2**53 keeps e >= -1074 here
+        built = exp.Paren(this=exp.Mul(this=number, expression=_power_of_two(exponent)))  # an atom wherever it goes
+    return exp.Neg(this=built) if negative else built
+
+
+def _power_of_two(exponent: int) -> exp.Expression:
+    # pow() of an exact power of two is exact in every libm SQLite links against
+    return exp.Pow(this=exp.Literal.number("2.0"), expression=integer(exponent))

@@ -1,0 +1,159 @@
+"""Assemble the scoring query: an input layer, layered CTEs for bound nodes, one final SELECT.
+
+Shape (all names quoted; every internal name starts with ``__mg_``, and no user column is
+ever selected with ``*``, so internal names cannot collide with input, key or output names)::
+
+    WITH "__mg_layer0" AS (SELECT <keys AS "__mg_key{i}">, <read inputs AS "__mg_in{i}"> FROM "input"),
+         "__mg_layer1" AS (SELECT <live columns>, <bindings AS "__mg_t{i}"> FROM "__mg_layer0"),
+         ...
+    SELECT <keys AS their names>, <outputs AS their names> FROM "__mg_layerN"
+
+A binding goes in the first layer after every binding it reads, so a layer holds many
+independent bindings; each layer projects only the columns still read later (SQLite allows
+2,000 result columns). Every output column carries the row checks as leading ``CASE`` arms,
+so no projection of an output can skip them.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from emitters.common.schedule import schedule
+from emitters.sql import literals, ops
+from emitters.sql.dialects import SqlDialect
+from emitters.sql.visitor import build_node, case_when, duplicates_children
+from modelgen.errors import ModelgenError
+from modelgen.ir import FLOAT32, STRING, Binary, Const, Input, Model, Node, Sum, topological_order, transform
+from modelgen.passes.split_long_sums import split_long_sums
+
+PREFIX = "__mg_"
+
+
+def _float32_sums_as_chains(node: Node) -> Node:
+    # each partial float32 sum is rounded, and the rounding mentions its argument several
+    # times: as a chain of binary adds every partial sum becomes a column instead
+    if not isinstance(node, Sum) or node.dtype is not FLOAT32:
+        return node
+    total = node.terms[0]
+    for term in node.terms[1:]:
+        total = Binary("add", total, term)
+    return total
+
+
+def prepare(model: Model) -> Model:
+    """The model in the shape the SQL builder expects (same bits): sums short, float32 sums binary."""
+    model = split_long_sums(model)
+    return model.with_roots(tuple(transform(model.roots, _float32_sums_as_chains)))
+
+
+def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
+    plan = schedule(model, max_depth=dialect.max_depth)
+    bound = set(plan.names)
+    order = topological_order(model.roots)
+    for node in order:
+        if duplicates_children(node, dialect):
+            bound.update(c for c in node.children if not isinstance(c, (Input, Const)))
+    bound.update(c.condition for c in model.checks if not isinstance(c.condition, (Input, Const)))
+    return [node for node in order if node in bound]
+
+
+class _Builder:
+    """Builds node expressions iteratively, referring to bound nodes and inputs by column."""
+
+    def __init__(self, dialect: SqlDialect, columns: dict[Node, str]) -> None:
+        self.dialect = dialect
+        self.columns = columns
+
+    def build(self, root: Node, *, defining: bool = False) -> tuple[exp.Expression, set[str]]:
+        """``root``'s expression and the internal columns it reads."""
+        refs: set[str] = set()
+        built: dict[int, exp.Expression] = {}
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in built:
+                continue
+            if node in self.columns and not (defining and node is root):
+                refs.add(self.columns[node])
+                built[id(node)] = literals.column(self.columns[node])
+                continue
+            children = node.children
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(children) if id(child) not in built)
+                continue
+            # children are copied: a sqlglot node has one parent, and a leaf may be used twice
+            built[id(node)] = build_node(node, [built[id(c)].copy() for c in children], self.dialect)
+        return built[id(root)], refs
+
+
+def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, ...]) -> exp.Select:
+    """The scoring SELECT for ``model`` (already :func:`prepare`-d) in ``dialect``."""
+    output_names = [o.name for o in model.outputs]
+    for key in keys:
+        if key in output_names:
+            raise ModelgenError(f"key column {key!r} has the same name as an output of the model")
+    if len(set(keys)) != len(keys):
+        raise ModelgenError(f"key columns must be distinct, got {list(keys)}")
+
+    columns: dict[Node, str] = {}
+    layer0: list[exp.Expression] = []
+    key_columns = [f"{PREFIX}key{i}" for i in range(len(keys))]
+    for key, internal in zip(keys, key_columns):
+        layer0.append(exp.alias_(literals.column(key), literals.identifier(internal)))
+    for i, field_ in enumerate(model.inputs):
+        internal = f"{PREFIX}in{i}"
+        source = literals.column(field_.name)
+        read = source if field_.dtype is STRING else dialect.read_double(source, field_.name)
+        layer0.append(exp.alias_(read, literals.identifier(internal)))
+        columns[Input(field_.name, field_.dtype)] = internal
+    column_layer: dict[str, int] = {name: 0 for name in [*key_columns, *columns.values()]}
+
+    builder = _Builder(dialect, columns)
+    layers: list[list[exp.Expression]] = [layer0]
+    last_use: dict[str, int] = {}
+    for index, node in enumerate(_bound_nodes(model, dialect)):
+        name = f"{PREFIX}t{index}"
+        expression, refs = builder.build(node, defining=True)
+        layer = 1 + max((column_layer[r] for r in sorted(refs)), default=0)
+        for ref in refs:
+            last_use[ref] = max(last_use.get(ref, 0), layer)
+        while len(layers) <= layer:
+            layers.append([])
+        layers[layer].append(exp.alias_(expression, literals.identifier(name)))
+        column_layer[name] = layer
+        columns[node] = name
+
+    final = len(layers)
+    checks = []
+    for check in model.checks:
+        condition, refs = builder.build(check.condition)
+        checks.append((condition, check.message, refs))
+    projections: list[exp.Expression] = []
+    for key, internal in zip(keys, key_columns):
+        projections.append(exp.alias_(literals.column(internal), literals.identifier(key)))
+        last_use[internal] = final
+    for output in model.outputs:
+        expression, refs = builder.build(output.expr)
+        for condition, message, check_refs in reversed(checks):
+            refs |= check_refs
+            expression = case_when(ops.not_(condition.copy()), dialect.reject(message), expression)
+        for ref in refs:
+            last_use[ref] = final
+        projections.append(exp.alias_(expression, literals.identifier(output.name)))
+
+    carried: list[list[str]] = [[] for _ in layers]
+    for name, made in column_layer.items():
+        for number in range(made + 1, min(last_use.get(name, 0), final)):
+            carried[number].append(name)
+    ctes: list[exp.CTE] = []
+    for number, new_columns in enumerate(layers):
+        select = exp.Select(expressions=[literals.column(name) for name in carried[number]] + new_columns)
+        source = literals.identifier(table) if number == 0 else literals.identifier(f"{PREFIX}layer{number - 1}")
+        select = select.from_(exp.Table(this=source))
+        ctes.append(exp.CTE(this=select, alias=exp.TableAlias(this=literals.identifier(f"{PREFIX}layer{number}"))))
+    query = exp.Select(expressions=projections).from_(
+        exp.Table(this=literals.identifier(f"{PREFIX}layer{final - 1}"))
+    )
+    query.set("with_", exp.With(expressions=ctes))
+    return query

@@ -1,0 +1,283 @@
+"""IR node -> sqlglot expression, one builder per node type (and per op), never recursive.
+
+``build_node(node, args, dialect)`` gets the already-built expressions of the node's
+children and returns the node's expression. Every bool it builds is plain TRUE/FALSE
+(never NULL: SQL's three-valued logic must not leak into ``NOT``/``CASE``), every double is
+the engine's IEEE value (NaN as the dialect represents it). Node types or ops without a
+builder raise ``TargetCannotExpressError`` via :func:`emitters.base.cannot_express`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from emitters.base import cannot_express
+from emitters.sql import literals, ops
+from emitters.sql.dialects import BinaryBuilder, SqlDialect, UnaryBuilder
+from modelgen.ir import (
+    BOOL,
+    DOUBLE,
+    FLOAT32,
+    INT,
+    STRING,
+    And,
+    ArgMax,
+    Binary,
+    Cast,
+    Compare,
+    Const,
+    IfElse,
+    IsIn,
+    IsMissing,
+    Lookup,
+    Node,
+    Not,
+    Or,
+    Sum,
+    Unary,
+)
+
+TARGET = "sql"
+NodeBuilder = Callable[[Node, list[exp.Expression], SqlDialect], exp.Expression]
+
+
+def _copy(expression: exp.Expression) -> exp.Expression:
+    return expression.copy()
+
+
+def _nan_propagating(op: str) -> BinaryBuilder:
+    pick_a = exp.GTE if op == "max" else exp.LTE
+
+    def build(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        either_nan = ops.or_([dialect.is_nan(_copy(a)), dialect.is_nan(_copy(b))])
+        return exp.Case(
+            ifs=[
+                exp.If(this=either_nan, true=dialect.nan()),
+                exp.If(this=ops.compare(pick_a, _copy(a), _copy(b)), true=a),
+            ],
+            default=b,
+        )
+
+    return build
+
+
+UNARY_BUILDERS: dict[str, UnaryBuilder] = {
+    "neg": lambda d, x: ops.neg(x),
+    "abs": lambda d, x: exp.Abs(this=x),
+    "exp": lambda d, x: exp.Exp(this=x),
+    "log": lambda d, x: exp.Ln(this=x),
+    "sqrt": lambda d, x: exp.Sqrt(this=x),
+    "floor": lambda d, x: exp.Floor(this=x),
+}
+"""IEEE unary ops where the engine's function already is IEEE (dialects override the rest).
+``log1p`` and ``expm1`` are absent on purpose: no engine here has them, and ``ln(1 + x)`` is
+not the same double."""
+
+BINARY_BUILDERS: dict[str, BinaryBuilder] = {
+    "add": lambda d, a, b: ops.add(a, b),
+    "sub": lambda d, a, b: ops.sub(a, b),
+    "mul": lambda d, a, b: ops.mul(a, b),
+    "div": lambda d, a, b: ops.div(a, b),
+    "pow": lambda d, a, b: exp.Pow(this=a, expression=b),
+    "max": _nan_propagating("max"),
+    "min": _nan_propagating("min"),
+}
+
+COMPARE_BUILDERS: dict[str, type[exp.Binary]] = {
+    "lt": exp.LT,
+    "le": exp.LTE,
+    "gt": exp.GT,
+    "ge": exp.GTE,
+    "eq": exp.EQ,
+    "ne": exp.NEQ,
+}
+
+
+def _float_result(node: Node, value: exp.Expression, dialect: SqlDialect) -> exp.Expression:
+    # a float32 node is a double holding a float32 value: round every result once
+    return dialect.round_float32(value) if node.dtype is FLOAT32 else value
+
+
+def _unary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Unary)
+    builder = dialect.UNARY_OVERRIDES.get(node.op) or UNARY_BUILDERS.get(node.op)
+    if builder is None:
+        raise cannot_express(TARGET, node, f"no exact {node.op} in {dialect.name}")
+    return _float_result(node, builder(dialect, args[0]), dialect)
+
+
+def _binary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Binary)
+    builder = dialect.BINARY_OVERRIDES.get(node.op) or BINARY_BUILDERS.get(node.op)
+    if builder is None:
+        raise cannot_express(TARGET, node, f"no exact {node.op} in {dialect.name}")
+    return _float_result(node, builder(dialect, args[0], args[1]), dialect)
+
+
+def _sum(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    # a left-nested tree prints as `a + b + c`, which SQL parses back left-associatively
+    total = args[0]
+    for term in args[1:]:
+        total = _float_result(node, ops.add(total, term), dialect)
+    return total
+
+
+def _may_be_nan(node: Node) -> bool:
+    return not (isinstance(node, Const) and node.value == node.value)
+
+
+def _compare(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Compare)
+    a, b = args
+    if node.a.dtype is STRING:
+        # a missing string equals only a missing string (the interpreter's None == None)
+        if node.op == "eq":
+            return ops.compare(exp.NullSafeEQ, a, b)
+        return ops.compare(exp.NullSafeNEQ, a, b)
+    compared = ops.compare(COMPARE_BUILDERS[node.op], a, b)
+    if node.a.dtype is INT:
+        return compared
+    nan_operands = [(child, arg) for child, arg in ((node.a, a), (node.b, b)) if _may_be_nan(child)]
+    if node.op == "ne":
+        # IEEE: NaN != anything is true; the NaN tests come first so a NULL never reaches <>
+        return ops.or_([dialect.is_nan(_copy(arg)) for _, arg in nan_operands] + [compared])
+    return ops.and_([dialect.not_nan(_copy(arg)) for _, arg in nan_operands] + [compared])
+
+
+def _and(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    return ops.and_(args)
+
+
+def _or(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    return ops.or_(args)
+
+
+def _not(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    return ops.not_(args[0])
+
+
+def _is_missing(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, IsMissing)
+    if node.x.dtype is STRING:
+        return ops.is_null(args[0])
+    return dialect.is_nan(args[0])
+
+
+def _literal(value: object, dtype: object, dialect: SqlDialect) -> exp.Expression:
+    if dtype is DOUBLE or dtype is FLOAT32:
+        return dialect.double(float(value))  # type: ignore[arg-type]
+    if dtype is STRING:
+        return literals.string(value)  # type: ignore[arg-type]
+    if dtype is INT:
+        return literals.integer(value)  # type: ignore[arg-type]
+    return literals.boolean(bool(value))
+
+
+def _is_in(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, IsIn)
+    x = args[0]
+    member = ops.in_(x, [_literal(v, node.x.dtype, dialect) for v in node.values])
+    if node.x.dtype is INT:
+        return member
+    present = ops.is_not_null(_copy(x)) if node.x.dtype is STRING else dialect.not_nan(_copy(x))
+    return ops.and_([present, member])
+
+
+def _if_else(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    return case_when(args[0], args[1], args[2])
+
+
+def case_when(cond: exp.Expression, then: exp.Expression, otherwise: exp.Expression) -> exp.Case:
+    """``CASE WHEN cond THEN then ELSE otherwise END``, merging an ELSE that is itself a
+    searched CASE into one flat CASE (keeps else-if chains from nesting)."""
+    if isinstance(otherwise, exp.Case) and otherwise.args.get("this") is None:
+        ifs = [exp.If(this=cond, true=then), *otherwise.args.get("ifs", [])]
+        return exp.Case(ifs=ifs, default=otherwise.args.get("default"))
+    return exp.Case(ifs=[exp.If(this=cond, true=then)], default=otherwise)
+
+
+def _argmax(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    # numpy.argmax: the first NaN wins; otherwise term i wins when it is greater than every
+    # earlier term and not less than every later one (the first maximal term)
+    ifs = [exp.If(this=dialect.is_nan(_copy(arg)), true=literals.integer(i)) for i, arg in enumerate(args)]
+    last = len(args) - 1
+    for i in range(last):
+        tests = [ops.compare(exp.GT, _copy(args[i]), _copy(args[j])) for j in range(i)]
+        tests += [ops.compare(exp.GTE, _copy(args[i]), _copy(args[j])) for j in range(i + 1, len(args))]
+        ifs.append(exp.If(this=ops.and_(tests), true=literals.integer(i)))
+    return exp.Case(ifs=ifs, default=literals.integer(last))
+
+
+def _lookup(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Lookup)
+    values = [_literal(v, node.value_dtype, dialect) for v in node.values]
+    if len(values) == 1:
+        return values[0]
+    ifs = [exp.If(this=literals.integer(i), true=v) for i, v in enumerate(values[:-1])]
+    return exp.Case(this=args[0], ifs=ifs, default=values[-1])
+
+
+def _cast(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Cast)
+    source, x = node.x.dtype, args[0]
+    if node.to is FLOAT32:
+        return dialect.round_float32(x)
+    if source is FLOAT32:
+        return x  # a float32 value is already held exactly in a double
+    if source is INT:
+        return dialect.cast_double(x)
+    if source is BOOL and node.to is DOUBLE:
+        return exp.Case(ifs=[exp.If(this=x, true=dialect.double(1.0))], default=dialect.double(0.0))
+    if source is BOOL and node.to is INT:
+        return exp.Case(ifs=[exp.If(this=x, true=literals.integer(1))], default=literals.integer(0))
+    raise cannot_express(TARGET, node, "no such cast")
+
+
+def _const(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    assert isinstance(node, Const)
+    return _literal(node.value, node.dtype, dialect)
+
+
+NODE_BUILDERS: dict[type[Node], NodeBuilder] = {
+    Const: _const,
+    Unary: _unary,
+    Binary: _binary,
+    Sum: _sum,
+    Compare: _compare,
+    And: _and,
+    Or: _or,
+    Not: _not,
+    IsMissing: _is_missing,
+    IsIn: _is_in,
+    IfElse: _if_else,
+    ArgMax: _argmax,
+    Lookup: _lookup,
+    Cast: _cast,
+}
+"""Every node type except ``Input`` (a column of the input layer, resolved by the query builder)."""
+
+
+def build_node(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    """The expression of ``node`` over its children's expressions ``args`` (in ``children`` order)."""
+    if node.dtype is FLOAT32 and not dialect.supports_float32:
+        raise cannot_express(TARGET, node, f"{dialect.name} has no float32 arithmetic")
+    builder = NODE_BUILDERS.get(type(node))
+    if builder is None:
+        raise cannot_express(TARGET, node)
+    return builder(node, args, dialect)
+
+
+def duplicates_children(node: Node, dialect: SqlDialect) -> bool:
+    """True when ``node``'s SQL mentions a child more than once, so the child must be a column
+    (inlining it would copy its whole expression, exponentially along a chain)."""
+    if isinstance(node, (ArgMax, Compare, IsIn)):
+        return True
+    if node.dtype is FLOAT32 and isinstance(node, (Unary, Binary, Sum, Cast)):
+        return True
+    if isinstance(node, Unary):
+        return node.op in dialect.DUPLICATING_UNARY
+    if isinstance(node, Binary):
+        return node.op in dialect.DUPLICATING_BINARY
+    return False
