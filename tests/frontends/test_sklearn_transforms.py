@@ -309,3 +309,203 @@ def test_simple_imputer_empty_string_missing_value() -> None:
     train = np.array([["a", ""], [NASTY, "x"], [NASTY, ""], ["", "y"]], dtype=object)
     imputer = SimpleImputer(missing_values="", strategy="most_frequent", add_indicator=True).fit(train)
     assert_parity(imputer, ["s0", "s1"], [["", ""], ["a", "q"], [" ", NASTY]], dtype=object)
+
+
+# ---------------------------------------------------------------- binning
+
+def edge_rows(edges: Sequence[np.ndarray]) -> list[list[float]]:
+    """Rows sitting on every bin edge, one step either side of it, and the usual extremes."""
+    probes: list[list[float]] = []
+    for j, feature_edges in enumerate(edges):
+        for edge in feature_edges:
+            for value in (np.nextafter(edge, -INF), edge, np.nextafter(edge, INF)):
+                row = [0.25] * len(edges)
+                row[j] = float(value)
+                probes.append(row)
+    width = len(edges)
+    for special in (0.0, -0.0, INF, -INF, NAN, 1.7976931348623157e308, -1.7976931348623157e308, 5e-324):
+        probes.append([special] * width)
+    return probes
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile", "kmeans"])
+@pytest.mark.parametrize("encode", ["ordinal", "onehot-dense", "onehot"])
+def test_kbins_discretizer(strategy: str, encode: str) -> None:
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    rng = np.random.default_rng(7)
+    data = np.column_stack([rng.normal(size=200), rng.exponential(size=200), np.round(rng.uniform(-3, 3, 200))])
+    extra = {"quantile_method": "averaged_inverted_cdf"} if strategy == "quantile" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        discretizer = KBinsDiscretizer(n_bins=[4, 5, 3], encode=encode, strategy=strategy, **extra).fit(data)
+    assert_parity(discretizer, ["a", "b", "c"], edge_rows(discretizer.bin_edges_))
+
+
+# ---------------------------------------------------------------- function transformers
+
+FUNCTION_VALUES = [
+    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 1e-300, 5e-324, -1e-300, 709.78, 710.0, -745.2, -746.0,
+    1.7976931348623157e308, -1.7976931348623157e308, INF, -INF, NAN, np.nextafter(-1.0, 0.0), np.nextafter(-1.0, -2.0),
+]
+
+
+@pytest.mark.parametrize("func", ["log", "log1p", "exp", "expm1", "sqrt", None])
+@pytest.mark.parametrize("validate", [False, True])
+def test_function_transformer(func: str | None, validate: bool) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    ufunc = getattr(np, func) if func else None
+    inverse = {"log1p": np.expm1, "expm1": np.log1p}.get(func or "")
+    transformer = FunctionTransformer(ufunc, inverse_func=inverse, validate=validate, check_inverse=False)
+    rng = np.random.default_rng(3)
+    randoms = list(rng.normal(0, 50, 300)) + list(np.exp(rng.uniform(-700, 700, 300)))
+    rows = [[v, w] for v, w in zip(FUNCTION_VALUES + randoms, reversed(FUNCTION_VALUES + randoms))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        transformer.fit(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        # libm (glibc) and numpy's float64 log/exp agree bit for bit on this build (no AVX-512 SIMD path)
+        assert_parity(transformer, ["a", "b"], rows)
+
+
+@pytest.mark.parametrize(
+    "func", [lambda x: x, np.abs, np.log10], ids=["lambda", "abs", "log10"]
+)
+def test_function_transformer_refuses_other_functions(func: Any) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    transformer = FunctionTransformer(func).fit(np.array([[1.0]]))
+    with pytest.raises(UnsupportedModelError, match=r"func=.*at steps\[0\]"):
+        lower(transformer, ["a"])
+
+
+def test_function_transformer_refuses_kw_args() -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    transformer = FunctionTransformer(np.log, kw_args={"out": None}).fit(np.array([[1.0]]))
+    with pytest.raises(UnsupportedModelError, match=r"kw_args.*at steps\[0\]"):
+        lower(transformer, ["a"])
+
+
+# ---------------------------------------------------------------- polynomial features
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 4, (2, 3), (0, 2), (3, 3)], ids=repr)
+@pytest.mark.parametrize("interaction_only", [False, True])
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_polynomial_features(degree: Any, interaction_only: bool, include_bias: bool) -> None:
+    from sklearn.preprocessing import PolynomialFeatures
+
+    rng = np.random.default_rng(11)
+    transformer = PolynomialFeatures(degree=degree, interaction_only=interaction_only, include_bias=include_bias)
+    transformer.fit(rng.normal(size=(5, 4)))
+    rows = [list(r) for r in rng.normal(size=(40, 4)) * np.exp(rng.uniform(-20, 20, size=(40, 4)))]
+    rows += [[-0.0, 0.0, 1e200, -1e-200], [1e103, 1e103, 1e103, -1e103], [NAN, 1.0, 2.0, 3.0], [1.0, INF, 0.0, 0.0]]
+    if transformer.n_output_features_ == 0:
+        return
+    assert_parity(transformer, ["a", "b", "c", "d"], rows)
+
+
+# ---------------------------------------------------------------- Binarizer, Normalizer
+
+@pytest.mark.parametrize("threshold", [0.0, -0.0, 0.5, -2.0, 1e300])
+def test_binarizer(threshold: float) -> None:
+    from sklearn.preprocessing import Binarizer
+
+    binarizer = Binarizer(threshold=threshold).fit(np.array([[1.0, 2.0]]))
+    rows = [
+        [threshold, np.nextafter(threshold, INF)],
+        [np.nextafter(threshold, -INF), -0.0],
+        [0.0, 5e-324],
+        [NAN, 1.0],
+        [INF, 1.0],
+        [1.0, -INF],
+        [1.7976931348623157e308, -1.7976931348623157e308],
+    ]
+    assert_parity(binarizer, ["a", "b"], rows)
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+@pytest.mark.parametrize("width", [1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 127, 128, 129, 130, 257, 300])
+def test_normalizer(norm: str, width: int) -> None:
+    from sklearn.preprocessing import Normalizer
+
+    rng = np.random.default_rng(width)
+    normalizer = Normalizer(norm=norm).fit(np.ones((2, width)))
+    rows = [list(r) for r in rng.normal(size=(12, width)) * np.exp(rng.uniform(-30, 30, size=(12, width)))]
+    rows += [
+        [0.0] * width,
+        [-0.0] * width,
+        [1e-20] * width,  # norm below 10 * eps: divided by 1.0
+        [1e-15 * (i % 3) for i in range(width)],
+        [1e200 * (-1) ** i for i in range(width)],  # l2 squares overflow: norm inf
+        [1.7976931348623157e308] * width,
+        [5e-324] * width,
+        [NAN] + [1.0] * (width - 1),
+        [1.0] * (width - 1) + [INF],
+    ]
+    assert_parity(normalizer, [f"x{i}" for i in range(width)], rows)
+
+
+# ---------------------------------------------------------------- row checks, errors
+
+def test_row_checks_need_a_collector() -> None:
+    from sklearn.preprocessing import OneHotEncoder
+
+    from modelgen.frontends.sklearn.columns import InputTypes as Types
+
+    encoder = OneHotEncoder(handle_unknown="error").fit(np.array([["a"], ["b"]], dtype=object))
+    columns = [Column.raw("s", Types(("s",)))]
+    with pytest.raises(UnsupportedModelError, match=r"row-check collector.*at here"):
+        lower_transform(encoder, columns, "here")
+
+
+def test_unknown_category_message_names_feature_and_step() -> None:
+    from sklearn.preprocessing import OneHotEncoder
+
+    encoder = OneHotEncoder(handle_unknown="error").fit(np.array([[NASTY], ["b"]], dtype=object))
+    model = lower(encoder, ["weird"])
+    with pytest.raises(InputRowError, match=r"steps\[0\].*'weird'.*not seen"):
+        evaluate(model, {"weird": "zzz"})
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: _fit("KBinsDiscretizer", n_bins=2, dtype=np.float32), "dtype"),
+        (lambda: _fit("OrdinalEncoder", dtype=np.int64), "dtype"),
+        (lambda: _fit("Normalizer", norm="l1"), None),
+    ],
+)
+def test_unsupported_settings_name_setting_and_place(factory: Any, message: str | None) -> None:
+    transformer = factory()
+    if message is None:
+        lower(transformer, ["a", "b"])  # supported: must not raise
+        return
+    with pytest.raises(UnsupportedModelError, match=rf"{message}.*at steps\[0\]"):
+        lower(transformer, ["a", "b"])
+
+
+def _fit(name: str, **settings: Any) -> Any:
+    import sklearn.preprocessing as preprocessing
+
+    return getattr(preprocessing, name)(**settings).fit(np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 1.0]]))
+
+
+def test_pairwise_sum_matches_numpy_for_many_widths() -> None:
+    from modelgen.frontends.sklearn.transforms.normalize import einsum_square_sum, pairwise_sum
+    from modelgen.ir import DOUBLE, Input
+
+    rng = np.random.default_rng(5)
+    for width in (*range(1, 70), 127, 128, 129, 255, 256, 257, 511, 1000, 1031):
+        xs = [Input(f"x{i}", DOUBLE) for i in range(width)]
+        model = Model(
+            tuple(InputField(f"x{i}", DOUBLE) for i in range(width)),
+            (
+                OutputField("l1", "value", pairwise_sum(xs)),
+                OutputField("sq", "value", einsum_square_sum(xs)),
+            ),
+        )
+        values = np.abs(rng.normal(size=(1, width)) * np.exp(rng.uniform(-20, 20, size=(1, width))))
+        got = evaluate(model, {f"x{i}": float(v) for i, v in enumerate(values[0])})
+        assert ulp_distance(got["l1"], float(values.sum(axis=1)[0])) == 0, width
+        assert ulp_distance(got["sq"], float(np.einsum("ij,ij->i", values, values)[0])) == 0, width
