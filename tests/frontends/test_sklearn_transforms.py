@@ -509,3 +509,17 @@ def test_pairwise_sum_matches_numpy_for_many_widths() -> None:
         got = evaluate(model, {f"x{i}": float(v) for i, v in enumerate(values[0])})
         assert ulp_distance(got["l1"], float(values.sum(axis=1)[0])) == 0, width
         assert ulp_distance(got["sq"], float(np.einsum("ij,ij->i", values, values)[0])) == 0, width
+
+
+@pytest.mark.parametrize("handle_unknown", ["ignore", "error"])
+def test_encoders_with_integer_categories(handle_unknown: str) -> None:
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    data = np.array([[0, 7], [3, -2], [0, 7], [2**53, 7]], dtype=np.int64)
+    rows = [[0.0, 7.0], [-0.0, -2.0], [3.0, 7.5], [9007199254740992.0, 7.0], [9007199254740993.0, 7.0], [NAN, 7.0]]
+    encoder = OneHotEncoder(handle_unknown=handle_unknown, sparse_output=False).fit(data)
+    assert_parity(encoder, ["i", "j"], rows)
+    ordinal_settings: dict[str, Any] = {}
+    if handle_unknown == "ignore":
+        ordinal_settings = {"handle_unknown": "use_encoded_value", "unknown_value": -1}
+    assert_parity(OrdinalEncoder(**ordinal_settings).fit(data), ["i", "j"], rows)
