@@ -16,16 +16,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from modelgen.errors import InvalidModelError, UnsupportedModelError
-from modelgen.frontends.sklearn.columns import Column, Columns, InputTypes
+from modelgen.frontends.sklearn.columns import Column, Columns, InputTypes, collecting_row_checks
 from modelgen.frontends.sklearn.models.registry import has_model_lowering, lower_model
 from modelgen.frontends.sklearn.outputs import output_fields
-from modelgen.frontends.sklearn.row_checks import collecting_row_checks
 from modelgen.frontends.sklearn.transforms.registry import TRANSFORM_LOWERINGS, _load_all, lowers
 from modelgen.ir import InputField, Model
 
 
 def input_names(estimator: Any) -> tuple[str, ...]:
     """The model's input names: ``feature_names_in_``, else ``x0 ... x{k-1}`` from ``n_features_in_``."""
+    # a Pipeline delegates to its first step, which may be None/'passthrough': look past those
+    while isinstance(estimator, Pipeline):
+        real = [step for _name, step in estimator.steps if step is not None and not _is_passthrough_spec(step)]
+        if not real:
+            break
+        estimator = real[0]
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None:
         return tuple(str(n) for n in names)
@@ -52,6 +57,10 @@ def lower_estimator(estimator: Any, metadata: Mapping[str, Any] | None = None) -
     facts = {"source": source, **(metadata or {})}
     fields = [InputField(name, inputs.dtype_of(name)) for name in names]
     return Model(tuple(fields), tuple(output_fields(lowered)), tuple(checks), facts)
+
+
+def _is_passthrough_spec(step: Any) -> bool:
+    return isinstance(step, str) and step == "passthrough"
 
 
 def _join(path: str, part: str) -> str:
@@ -131,11 +140,21 @@ def lower_column_transformer(transformer: ColumnTransformer, columns: Columns, w
             raise UnsupportedModelError("ColumnTransformer transformer_weights", inner_where)
         indices = np.asarray(transformer._transformer_to_input_indices[name], dtype=np.int64)
         selected = [columns[int(i)] for i in indices]
-        if isinstance(trans, str) and trans == "passthrough":
+        if _is_passthrough(transformer, name, trans):
             out.extend(selected)
         else:
             out.extend(lower_step(trans, selected, inner_where))
     return out
+
+
+def _is_passthrough(transformer: ColumnTransformer, name: str, fitted: Any) -> bool:
+    # fitting replaces a 'passthrough' spec (and remainder='passthrough') by an identity
+    # FunctionTransformer; the unfitted spec says what it was
+    if isinstance(fitted, str) and fitted == "passthrough":
+        return True
+    specs = {spec_name: spec for spec_name, spec, _cols in transformer.transformers}
+    spec = transformer.remainder if name == "remainder" and name not in specs else specs.get(name)
+    return isinstance(spec, str) and spec == "passthrough"
 
 
 @lowers(Pipeline)

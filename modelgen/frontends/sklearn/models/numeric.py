@@ -11,8 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from modelgen.errors import UnsupportedModelError
-from modelgen.frontends.sklearn.columns import Columns
-from modelgen.frontends.sklearn.row_checks import require_finite
+from modelgen.frontends.sklearn.columns import Columns, require_finite
 from modelgen.ir import STRING, ArgMax, Binary, Compare, Const, IfElse, Lookup, Node, Sum, Unary
 
 _PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE
@@ -23,7 +22,7 @@ def finite_features(columns: Columns, where: str) -> list[Node]:
     features = []
     for column in columns:
         expr = column.as_double(where)
-        require_finite(expr, column.name, where)
+        require_finite(column, expr, where, allow_nan=False)
         features.append(expr)
     return features
 

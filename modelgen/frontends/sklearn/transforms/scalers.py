@@ -12,9 +12,8 @@ import numpy as np
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 from modelgen.errors import UnsupportedModelError
-from modelgen.frontends.sklearn.columns import Column, Columns
+from modelgen.frontends.sklearn.columns import Column, Columns, require_finite
 from modelgen.frontends.sklearn.models.numeric import numpy_clip
-from modelgen.frontends.sklearn.row_checks import require_not_infinite
 from modelgen.frontends.sklearn.transforms.registry import lowers
 from modelgen.ir import Binary, Const, Node
 
@@ -30,7 +29,7 @@ def _doubles(columns: Columns, where: str) -> list[Node]:
     out = []
     for column in columns:
         expr = column.as_double(where)
-        require_not_infinite(expr, column.name, where)
+        require_finite(column, expr, where, allow_nan=True)
         out.append(expr)
     return out
 
