@@ -141,9 +141,7 @@ def depends_on_transcendental(expr: Node) -> bool:
 
 def ulp_budgets(model: Model) -> dict[str, int]:
     """Per output: the measured budget if it depends on exp/log/log1p/expm1/pow, else 0."""
-    return {
-        o.name: TRANSCENDENTAL_ULP_BUDGET if depends_on_transcendental(o.expr) else 0 for o in model.outputs
-    }
+    return {o.name: TRANSCENDENTAL_ULP_BUDGET if depends_on_transcendental(o.expr) else 0 for o in model.outputs}
 
 
 def _ordered(value: float) -> int:
