@@ -23,9 +23,9 @@ from emitters.python.visitor import PythonVisitor, strip_parens
 from modelgen.errors import TargetCannotExpressError
 from modelgen.ir import STRING, Model, topological_order
 
-MAX_DEPTH = 24
-"""Deepest inline expression: far below CPython's limits (200 nested brackets in the
-tokenizer, the parser's and compiler's C stacks) even counting two brackets per level."""
+MAX_DEPTH = 16
+"""Deepest inline expression: short enough to read, and far below CPython's limits (200
+nested brackets in the tokenizer, the parser's and compiler's C stacks)."""
 
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TEMPLATES = jinja2.Environment(
