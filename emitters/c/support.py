@@ -26,13 +26,6 @@ static double mg_min(double a, double b)
     return a <= b ? a : b;
 }
 """,
-    "mg_floor": """\
-/* The IR's floor yields +0.0 for -0.0 (an integral result has no sign of zero); C's floor keeps it. */
-static double mg_floor(double x)
-{
-    return floor(x) + 0.0;
-}
-""",
     "mg_streq": """\
 /* String equality where NULL (missing) equals only NULL. */
 static int mg_streq(const char *a, const char *b)

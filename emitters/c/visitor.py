@@ -57,7 +57,7 @@ UNARY_TEMPLATES: dict[str, str] = {
     "log1p": "log1p({x})",
     "expm1": "expm1({x})",
     "sqrt": "sqrt({x})",
-    "floor": "mg_floor({x})",
+    "floor": "floor({x})",
 }
 """Unary op -> C on a double argument (C99 libm gives the IR's IEEE results: log(0) = -inf, ...)."""
 
