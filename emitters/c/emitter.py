@@ -45,6 +45,9 @@ _ENVIRONMENT = jinja2.Environment(
 )
 
 
+_MISSING_NOTE = {False: "double, NaN = missing", True: "string, NULL = missing"}
+
+
 def _declaration(ctype: str, identifier: str) -> str:
     # "const char *" binds the star to the name
     return f"{ctype}{identifier};" if ctype.endswith("*") else f"{ctype} {identifier};"
@@ -115,7 +118,7 @@ class CEmitter:
             {
                 "field": ident,
                 "declaration": _declaration(C_TYPES[f.dtype], ident),
-                "comment": f"{comment_text(f.name)} ({'string, NULL' if f.dtype is STRING else 'double, NaN'} = missing)",
+                "comment": f"{comment_text(f.name)} ({_MISSING_NOTE[f.dtype is STRING]})",
                 "name_literal": string_literal(f.name, "input name"),
                 "type": f.dtype.value,
                 "is_string": f.dtype is STRING,

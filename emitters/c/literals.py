@@ -113,7 +113,8 @@ def check_name(name: str) -> str:
     """Validate the scorer NAME (it prefixes every exported C identifier and file name)."""
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ModelgenError(
-            f"target 'c': name {name!r} is not a valid C identifier (letters, digits and '_', not starting with a digit)"
+            f"target 'c': name {name!r} is not a valid C identifier"
+            " (letters, digits and '_', not starting with a digit)"
         )
     if name.startswith("__") or (name.startswith("_") and name[1:2].isupper()):
         raise ModelgenError(f"target 'c': name {name!r} is reserved in C (starts with '__' or '_' and a capital)")

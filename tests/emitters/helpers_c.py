@@ -22,8 +22,6 @@ from emitters.c import CEmitter  # noqa: E402
 from emitters.c.literals import string_literal  # noqa: E402
 from modelgen.ir import STRING, Model  # noqa: E402
 
-from emitters.c.emitter import CFLAGS as CFLAGS_UNDER_TEST  # noqa: E402
-
 STRICT_WARNINGS = ("-Wall", "-Wextra", "-Werror", "-pedantic")
 """Added to the manifest's build line in tests: the generated C must compile clean."""
 

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pytest
 from helpers_c import (
-    CFLAGS_UNDER_TEST,
     as_csv_sees,
     build,
     compile_c,
@@ -43,6 +42,7 @@ from ir_samples import (
 
 from emitters.base import EmitOptions
 from emitters.c import CEmitter
+from emitters.c.emitter import CFLAGS as CFLAGS_UNDER_TEST
 from emitters.c.literals import (
     comment_text,
     format_double,
@@ -62,13 +62,13 @@ from modelgen.ir import (
     Cast,
     Compare,
     Const,
+    DType,
     IfElse,
     Input,
     InputField,
     IsIn,
     IsMissing,
     Lookup,
-    DType,
     Model,
     Node,
     Not,
@@ -226,7 +226,7 @@ def test_failing_row_check_exits_1_naming_the_row(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", ["abc", "1_000", " 1", "1 ", "0x10", "1.", "1e", "e5", "+", "-", ".", "1e+",
-                                  "nan1", "infinit", "1,5", "١", "1.5.2", "--1", "0x1p3", "1d"])
+                                  "nan1", "infinit", "1,5", "\u0661", "1.5.2", "--1", "0x1p3", "1d"])
 def test_non_numeric_field_exits_1_naming_row_and_column(text: str, tmp_path: Path) -> None:
     model = arithmetic_model()
     executable = emit_and_build(model, tmp_path)
@@ -242,7 +242,8 @@ def test_non_numeric_field_exits_1_naming_row_and_column(text: str, tmp_path: Pa
     ("text", "value"),
     [("+1.5e3", 1500.0), (".5", 0.5), ("-.5E-1", -0.05), ("007", 7.0), ("INF", math.inf), ("-Infinity", -math.inf),
      ("+inf", math.inf), ("NaN", math.nan), ("-nan", math.nan), ("", math.nan), ("1e999", math.inf),
-     ("-1e-999", -0.0), ("4.9406564584124654e-324", 5e-324), ("-0", -0.0), ("0.1000000000000000055511151231257827", 0.1)],
+     ("-1e-999", -0.0), ("4.9406564584124654e-324", 5e-324), ("-0", -0.0),
+     ("0.1000000000000000055511151231257827", 0.1)],
 )
 def test_number_grammar_accepts(text: str, value: float, tmp_path: Path) -> None:
     x = Input("x", DOUBLE)
@@ -307,7 +308,7 @@ def test_output_strings_are_quoted(tmp_path: Path) -> None:
     values = ['a,b', 'q"q', "new\nline", "plain", None]
     result = run(executable, csv_text(model, [{"color": v} for v in values]))
     assert result.returncode == 0, result.stderr
-    header, cells = parse_output(model, result.stdout)
+    _, cells = parse_output(model, result.stdout)
     assert result.stdout.startswith('"la,""bel"\n')
     assert [c[0] for c in cells] == ["a,b", 'q"q', "new\nline", "plain", ""]
 
