@@ -20,7 +20,7 @@ ModelLowering = Callable[[Any, Columns, str], LoweredOutputs]
 MODEL_LOWERINGS: dict[type, ModelLowering] = {}
 
 # the family modules, imported for their @lowers_model registrations
-_FAMILIES = ("linear_regressors", "linear_classifiers", "glm")
+_FAMILIES = ("linear_regressors", "linear_classifiers", "glm", "one_vs_rest")
 
 
 def lowers_model(*classes: type) -> Callable[[ModelLowering], ModelLowering]:
