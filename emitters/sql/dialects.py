@@ -77,6 +77,11 @@ class SqlDialect:
         return literals.cast(value, self.double_type)
 
 
+def _greatest(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    # not exp.Greatest: sqlglot rewrites that into a NULL-propagating CASE repeating each argument
+    return exp.Anonymous(this="GREATEST", expressions=[a, b])
+
+
 class DuckDBDialect(SqlDialect):
     """DuckDB: real IEEE doubles (x/0, ln(0), sqrt(-1) as IEEE), but NaN = NaN is TRUE and NaN
     sorts above +inf, so every comparison of a possibly-NaN value is guarded with ``isnan``.
@@ -87,6 +92,15 @@ class DuckDBDialect(SqlDialect):
     double_type = "DOUBLE"
     max_depth = 24
     supports_float32 = True
+
+    # NaN sorts above everything in DuckDB and GREATEST keeps its first argument on ties, so
+    # GREATEST(a, b) is exactly numpy.maximum here, and -GREATEST(-a, -b) numpy.minimum; unlike
+    # the generic CASE they mention each operand once (no NULLs reach them: inputs are NaN)
+    BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {
+        "max": lambda d, a, b: _greatest(a, b),
+        "min": lambda d, a, b: ops.neg(_greatest(ops.neg(a), ops.neg(b))),
+    }
+    DUPLICATING_BINARY = frozenset()
 
     def double(self, value: float) -> exp.Expression:
         return literals.duckdb_double(value)
@@ -106,9 +120,8 @@ class DuckDBDialect(SqlDialect):
         # values strictly inside the rounding bound are cast; outside, x * inf gives the signed
         # infinity (and NaN * inf stays NaN; NaN fails both range tests since NaN sorts highest)
         bound = FLOAT32_ROUNDING_BOUND
-        in_range = ops.and_(
-            [ops.compare(exp.GT, _copy(value), self.double(-bound)), ops.compare(exp.LT, _copy(value), self.double(bound))]
-        )
+        above = ops.compare(exp.GT, _copy(value), self.double(-bound))
+        in_range = ops.and_([above, ops.compare(exp.LT, _copy(value), self.double(bound))])
         rounded = self.cast_double(literals.cast(_copy(value), "FLOAT"))
         overflow = ops.mul(_copy(value), self.double(float("inf")))
         return exp.Case(ifs=[exp.If(this=in_range, true=rounded)], default=overflow)
@@ -131,6 +144,9 @@ def _sqlite_log(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
 
 
 def _sqlite_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    divisor = literals.constant_value(b)
+    if divisor is not None and divisor == divisor and divisor != 0:
+        return ops.div(a, b)  # a nonzero number: SQLite's division is IEEE's
     # SQLite's x/0 is NULL; IEEE: NaN for 0/0 and NaN/0, else an infinity whose sign is
     # sign(a) xor sign(b), where the sign of a zero b comes from atan2(b, -1) = +-pi
     missing = ops.or_([ops.is_null(_copy(a)), ops.is_null(_copy(b))])
@@ -154,6 +170,9 @@ def _sqlite_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> ex
 
 def _sqlite_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
     # C pow(x, 0) = 1 and pow(1, y) = 1 even for NaN; SQLite's pow(NULL, 0) is NULL
+    exponent = literals.constant_value(b)
+    if exponent is not None and exponent == exponent and exponent != 0:
+        return exp.Pow(this=a, expression=b)
     one = ops.or_(
         [ops.compare(exp.EQ, _copy(b), dialect.double(0.0)), ops.compare(exp.EQ, _copy(a), dialect.double(1.0))]
     )
@@ -170,8 +189,8 @@ class SQLiteDialect(SqlDialect):
     # SQLite's LALR parser stack overflows at ~20 nested CASE/parentheses levels
     max_depth = 6
     supports_float32 = False
-    UNARY_OVERRIDES = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
-    BINARY_OVERRIDES = {"div": _sqlite_div, "pow": _sqlite_pow}
+    UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
+    BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _sqlite_div, "pow": _sqlite_pow}
     DUPLICATING_UNARY = frozenset({"log"})
     DUPLICATING_BINARY = frozenset({"max", "min", "div", "pow"})
 

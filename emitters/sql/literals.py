@@ -63,6 +63,21 @@ def cast(expression: exp.Expression, type_name: str) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build(type_name))
 
 
+_CONSTANT = "modelgen_constant"
+
+
+def _mark(expression: exp.Expression, value: float) -> exp.Expression:
+    # builders look at this to skip guards a constant operand cannot need (e.g. x / 2.0)
+    expression.meta[_CONSTANT] = value
+    return expression
+
+
+def constant_value(expression: exp.Expression) -> float | None:
+    """The double a literal built by this module stands for (None for any other expression)."""
+    value = expression.meta.get(_CONSTANT) if expression.meta else None
+    return value if isinstance(value, float) else None
+
+
 def duckdb_double(value: float) -> exp.Expression:
     """DuckDB double literal: ``CAST('0.1' AS DOUBLE)``, ``CAST('-inf' AS DOUBLE)``, ``CAST('nan' AS DOUBLE)``."""
     if math.isnan(value):
@@ -71,10 +86,19 @@ def duckdb_double(value: float) -> exp.Expression:
         text = "inf" if value > 0 else "-inf"
     else:
         text = repr(value)
-    return cast(string(text), "DOUBLE")
+    return _mark(cast(string(text), "DOUBLE"), value)
 
 
 def sqlite_double(value: float) -> exp.Expression:
+    """SQLite double literal, exact whatever SQLite's decimal parser does (see the module docstring).
+
+    >>> sqlite_double(0.5).sql(dialect="sqlite")
+    '(1 /* 0.5 */ * POWER(2.0, -1))'
+    """
+    return _mark(_sqlite_double(value), value)
+
+
+def _sqlite_double(value: float) -> exp.Expression:
     """SQLite double literal, exact whatever SQLite's decimal parser does (see the module docstring).
 
     >>> sqlite_double(0.5).sql(dialect="sqlite")

@@ -21,7 +21,7 @@ from sqlglot import exp
 from emitters.common.schedule import schedule
 from emitters.sql import literals, ops
 from emitters.sql.dialects import SqlDialect
-from emitters.sql.visitor import build_node, case_when, duplicates_children
+from emitters.sql.visitor import build_node, case_when, child_copies
 from modelgen.errors import ModelgenError
 from modelgen.ir import FLOAT32, STRING, Binary, Const, Input, Model, Node, Sum, topological_order, transform
 from modelgen.passes.split_long_sums import split_long_sums
@@ -46,14 +46,33 @@ def prepare(model: Model) -> Model:
     return model.with_roots(tuple(transform(model.roots, _float32_sums_as_chains)))
 
 
+DUPLICATED_SIZE_LIMIT = 8
+"""Largest inline child (in IR nodes) a node may mention more than once; larger ones are bound."""
+
+
 def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
+    # the shared schedule binds shared and too-deep nodes; on top of it, a child that the
+    # node's SQL mentions several times is bound once it is big (small ones are cheaper
+    # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them)
     plan = schedule(model, max_depth=dialect.max_depth)
     bound = set(plan.names)
-    order = topological_order(model.roots)
-    for node in order:
-        if duplicates_children(node, dialect):
-            bound.update(c for c in node.children if not isinstance(c, (Input, Const)))
     bound.update(c.condition for c in model.checks if not isinstance(c.condition, (Input, Const)))
+    order = topological_order(model.roots)
+    size: dict[Node, int] = {}
+    for node in order:
+        if isinstance(node, (Input, Const)):
+            size[node] = 1
+            continue
+        copies = child_copies(node, dialect)
+        total = 1
+        for child in node.children:
+            child_size = 1 if child in bound else size[child]
+            too_big = copies >= DUPLICATED_SIZE_LIMIT or child_size > DUPLICATED_SIZE_LIMIT
+            if copies > 1 and child_size > 1 and too_big:
+                bound.add(child)
+                child_size = 1
+            total += copies * child_size
+        size[node] = total
     return [node for node in order if node in bound]
 
 

@@ -47,18 +47,19 @@ def _copy(expression: exp.Expression) -> exp.Expression:
     return expression.copy()
 
 
+def _may_be_nan_literal(expression: exp.Expression) -> bool:
+    value = literals.constant_value(expression)
+    return value is None or value != value
+
+
 def _nan_propagating(op: str) -> BinaryBuilder:
     pick_a = exp.GTE if op == "max" else exp.LTE
 
     def build(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
-        either_nan = ops.or_([dialect.is_nan(_copy(a)), dialect.is_nan(_copy(b))])
-        return exp.Case(
-            ifs=[
-                exp.If(this=either_nan, true=dialect.nan()),
-                exp.If(this=ops.compare(pick_a, _copy(a), _copy(b)), true=a),
-            ],
-            default=b,
-        )
+        nan_tests = [dialect.is_nan(_copy(x)) for x in (a, b) if _may_be_nan_literal(x)]
+        ifs = [exp.If(this=ops.or_(nan_tests), true=dialect.nan())] if nan_tests else []
+        ifs.append(exp.If(this=ops.compare(pick_a, _copy(a), _copy(b)), true=a))
+        return exp.Case(ifs=ifs, default=b)
 
     return build
 
@@ -269,15 +270,17 @@ def build_node(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> e
     return builder(node, args, dialect)
 
 
-def duplicates_children(node: Node, dialect: SqlDialect) -> bool:
-    """True when ``node``'s SQL mentions a child more than once, so the child must be a column
-    (inlining it would copy its whole expression, exponentially along a chain)."""
-    if isinstance(node, (ArgMax, Compare, IsIn)):
-        return True
+def child_copies(node: Node, dialect: SqlDialect) -> int:
+    """How many times ``node``'s SQL mentions a child (1: once). Above 1, a large child must be
+    a column: inlining it would copy its expression, exponentially along a chain."""
+    if isinstance(node, ArgMax):
+        return 2 * len(node.terms)
+    if isinstance(node, (Compare, IsIn)):
+        return 1 if node.children[0].dtype in (STRING, INT) else 2
     if node.dtype is FLOAT32 and isinstance(node, (Unary, Binary, Sum, Cast)):
-        return True
-    if isinstance(node, Unary):
-        return node.op in dialect.DUPLICATING_UNARY
-    if isinstance(node, Binary):
-        return node.op in dialect.DUPLICATING_BINARY
-    return False
+        return 4
+    if isinstance(node, Unary) and node.op in dialect.DUPLICATING_UNARY:
+        return 3
+    if isinstance(node, Binary) and node.op in dialect.DUPLICATING_BINARY:
+        return 4
+    return 1

@@ -35,7 +35,7 @@ _KEY_TYPE = "VARCHAR"
 
 def _cell(value: Any, dtype: DType) -> Any:
     # NaN is the IR's missing number: stored as NULL everywhere (SQLite cannot store NaN)
-    if dtype is DOUBLE and value is not None and math.isnan(float(value)):
+    if dtype is DOUBLE and isinstance(value, float) and math.isnan(value):
         return None
     return value
 
