@@ -413,7 +413,8 @@ def test_invalid_names_are_rejected(name: str) -> None:
 
 def test_unusual_models_compile(tmp_path: Path) -> None:
     """No inputs (ISO C forbids an empty struct), label-only outputs, an odd but valid NAME."""
-    constant = Model((), (OutputField("c", "value", Unary("exp", Const(1.0))),))
+    constant = Model((), (OutputField("c", "value", Unary("exp", Const(1.0))),),
+                     metadata={"source": "*/ evil /* comment\n#error x", "version": [1, "??/"]})
     _check_runner(constant, [{}, {}], tmp_path / "constant")
     color = Input("int", STRING)
     labels = Model((InputField("int", STRING), InputField("1 x", DOUBLE), InputField("_1_x", DOUBLE)),
@@ -430,6 +431,12 @@ def test_constant_libm_calls_match_the_runtime_libm(tmp_path: Path) -> None:
                     for op in ("exp", "expm1", "log1p", "log") for i, v in enumerate(values))
     model = Model((), outputs)
     _check_runner(model, [{}], tmp_path)
+
+
+def test_registered_as_the_c_target() -> None:
+    from modelgen.registry import get_emitter
+
+    assert isinstance(get_emitter("c"), CEmitter)
 
 
 def test_mangle_identifiers() -> None:
