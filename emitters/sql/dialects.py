@@ -38,6 +38,9 @@ class SqlDialect:
     max_depth: ClassVar[int] = 16
     """Deepest IR expression inlined into one SQL expression (parser/planner nesting limits)."""
     supports_float32: ClassVar[bool] = False
+    materialize_layers: ClassVar[bool] = False
+    """Write layers ``AS MATERIALIZED``: needed where the planner would substitute a layer's
+    expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {}
     DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset()
@@ -189,6 +192,7 @@ class SQLiteDialect(SqlDialect):
     # SQLite's LALR parser stack overflows at ~20 nested CASE/parentheses levels
     max_depth = 6
     supports_float32 = False
+    materialize_layers = True
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _sqlite_div, "pow": _sqlite_pow}
     DUPLICATING_UNARY = frozenset({"log"})

@@ -170,7 +170,8 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
         select = exp.Select(expressions=[literals.column(name) for name in carried[number]] + new_columns)
         source = literals.identifier(table) if number == 0 else literals.identifier(f"{PREFIX}layer{number - 1}")
         select = select.from_(exp.Table(this=source))
-        ctes.append(exp.CTE(this=select, alias=exp.TableAlias(this=literals.identifier(f"{PREFIX}layer{number}"))))
+        alias = exp.TableAlias(this=literals.identifier(f"{PREFIX}layer{number}"))
+        ctes.append(exp.CTE(this=select, alias=alias, materialized=dialect.materialize_layers or None))
     query = exp.Select(expressions=projections).from_(
         exp.Table(this=literals.identifier(f"{PREFIX}layer{final - 1}"))
     )

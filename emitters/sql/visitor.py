@@ -9,6 +9,7 @@ builder raise ``TargetCannotExpressError`` via :func:`emitters.base.cannot_expre
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -102,7 +103,7 @@ def _float_result(node: Node, value: exp.Expression, dialect: SqlDialect) -> exp
 
 
 def _unary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Unary)
+    node = typing.cast(Unary, node)  # NODE_BUILDERS dispatches on the exact type
     builder = dialect.UNARY_OVERRIDES.get(node.op) or UNARY_BUILDERS.get(node.op)
     if builder is None:
         raise cannot_express(TARGET, node, f"no exact {node.op} in {dialect.name}")
@@ -110,7 +111,7 @@ def _unary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.E
 
 
 def _binary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Binary)
+    node = typing.cast(Binary, node)  # NODE_BUILDERS dispatches on the exact type
     builder = dialect.BINARY_OVERRIDES.get(node.op) or BINARY_BUILDERS.get(node.op)
     if builder is None:
         raise cannot_express(TARGET, node, f"no exact {node.op} in {dialect.name}")
@@ -130,7 +131,7 @@ def _may_be_nan(node: Node) -> bool:
 
 
 def _compare(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Compare)
+    node = typing.cast(Compare, node)  # NODE_BUILDERS dispatches on the exact type
     a, b = args
     if node.a.dtype is STRING:
         # a missing string equals only a missing string (the interpreter's None == None)
@@ -160,7 +161,7 @@ def _not(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Exp
 
 
 def _is_missing(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, IsMissing)
+    node = typing.cast(IsMissing, node)  # NODE_BUILDERS dispatches on the exact type
     if node.x.dtype is STRING:
         return ops.is_null(args[0])
     return dialect.is_nan(args[0])
@@ -177,7 +178,7 @@ def _literal(value: object, dtype: object, dialect: SqlDialect) -> exp.Expressio
 
 
 def _is_in(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, IsIn)
+    node = typing.cast(IsIn, node)  # NODE_BUILDERS dispatches on the exact type
     x = args[0]
     member = ops.in_(x, [_literal(v, node.x.dtype, dialect) for v in node.values])
     if node.x.dtype is INT:
@@ -212,7 +213,7 @@ def _argmax(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.
 
 
 def _lookup(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Lookup)
+    node = typing.cast(Lookup, node)  # NODE_BUILDERS dispatches on the exact type
     values = [_literal(v, node.value_dtype, dialect) for v in node.values]
     if len(values) == 1:
         return values[0]
@@ -221,7 +222,7 @@ def _lookup(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.
 
 
 def _cast(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Cast)
+    node = typing.cast(Cast, node)  # NODE_BUILDERS dispatches on the exact type
     source, x = node.x.dtype, args[0]
     if node.to is FLOAT32:
         return dialect.round_float32(x)
@@ -237,7 +238,7 @@ def _cast(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Ex
 
 
 def _const(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    assert isinstance(node, Const)
+    node = typing.cast(Const, node)  # NODE_BUILDERS dispatches on the exact type
     return _literal(node.value, node.dtype, dialect)
 
 
