@@ -138,6 +138,4 @@ def lower_one_vs_rest(estimator: Any, columns: Columns, where: str) -> Classifie
         label = binary_label(decisions[0], classes)
     else:
         label = _reverse_running_max_label(decisions, classes)
-    return ClassifierOutputs(
-        classes, label, None if probabilities is None else tuple(probabilities), tuple(decisions)
-    )
+    return ClassifierOutputs(classes, label, None if probabilities is None else tuple(probabilities), tuple(decisions))
