@@ -285,6 +285,8 @@ PIPELINE_BUDGET: dict[str, float] = {"decision": 64, "probability": 128}
 # --------------------------------------------------------------------------- other binary estimators
 
 OTHER_ESTIMATORS: list[tuple[str, Callable[[], Any], bool]] = [
+    # liblinear is binary-only in 1.9: OvR is how a liblinear multiclass model is written
+    ("LogisticRegression-liblinear", lambda: LogisticRegression(solver="liblinear"), True),
     ("SGDClassifier-log", lambda: SGDClassifier(loss="log_loss", random_state=0), True),
     ("SGDClassifier-huber", lambda: SGDClassifier(loss="modified_huber", random_state=0), True),
     ("SGDClassifier-hinge", lambda: SGDClassifier(random_state=0), False),
@@ -414,6 +416,7 @@ def test_compiled_python_scorer_end_to_end(tmp_path: Path) -> None:
     joblib.dump(pipeline, path)
     model = lower(path)  # frontend + every IR pass
     program = emit(model, "python", EmitOptions(runner=True))
+    assert emit(lower(path), "python", EmitOptions(runner=True)) == program  # deterministic
     outdir = tmp_path / "out"
     write_program(program, outdir)
     python = sys.executable
