@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import textwrap
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +21,7 @@ from modelgen.errors import ModelgenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PICKLE_WARNING = (
-    "Loading a .pkl/.pickle/.joblib file runs code from that file: only compile models you trust."
-)
+PICKLE_WARNING = "Loading a .pkl/.pickle/.joblib file runs code from that file: only compile models you trust."
 TARGETS = ("python", "c", "java", "sql")
 
 
@@ -34,7 +31,7 @@ def _fail(error: BaseException, debug: bool) -> None:
     message = str(error) or type(error).__name__
     if not isinstance(error, ModelgenError):
         message = f"{type(error).__name__}: {message}"
-    click.echo(textwrap.fill(f"modelgen: error: {message}", width=100, break_long_words=False), err=True)
+    click.echo(f"modelgen: error: {message}", err=True)
     sys.exit(1)
 
 
@@ -50,7 +47,7 @@ def handles_errors(command: F) -> F:
             raise
         except (ModelgenError, OSError) as error:
             _fail(error, debug)
-        except Exception as error:  # noqa: BLE001 - the CLI promises one paragraph, never a traceback
+        except Exception as error:
             _fail(error, debug)
 
     return wrapper  # type: ignore[return-value]
@@ -69,8 +66,14 @@ def main() -> None:
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-t", "--target", type=click.Choice(TARGETS), required=True, help="Language of the scorer.")
 @click.option("--dialect", default=None, help="SQL dialect (sql target; default duckdb).")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Directory for the generated files.")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Directory for the generated files.",
+)
 @click.option("--name", default="scorer", show_default=True, help="Base name of the generated files/types.")
 @click.option("--runner", is_flag=True, help="Also write a CSV stdin->stdout runner program.")
 @click.option("--table", default="input", show_default=True, help="Input table of the SQL query.")
@@ -79,8 +82,16 @@ def main() -> None:
 @debug_option
 @handles_errors
 def compile_command(
-    model: Path, target: str, dialect: str | None, outdir: Path, name: str, runner: bool, table: str,
-    keys: tuple[str, ...], package: str | None, debug: bool,
+    model: Path,
+    target: str,
+    dialect: str | None,
+    outdir: Path,
+    name: str,
+    runner: bool,
+    table: str,
+    keys: tuple[str, ...],
+    package: str | None,
+    debug: bool,
 ) -> None:
     from modelgen.compiler import compile_model
 
@@ -121,16 +132,28 @@ def inspect_command(model: Path, as_json: bool, with_ir: bool, debug: bool) -> N
         click.echo(f"warning: {note}", err=True)
 
 
-@main.command("verify", help=(
-    "Compile MODEL for every target, build and run each on the CSV data, and compare every output "
-    "with the reference (the model's own library) by ULP distance. Exit 1 on any difference beyond "
-    f"the declared budget.\n\n{PICKLE_WARNING}"
-))
+@main.command(
+    "verify",
+    help=(
+        "Compile MODEL for every target, build and run each on the CSV data, and compare every output "
+        "with the reference (the model's own library) by ULP distance. Exit 1 on any difference beyond "
+        f"the declared budget.\n\n{PICKLE_WARNING}"
+    ),
+)
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--data", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
-              help="CSV with a header row of input names.")
-@click.option("-t", "--target", "targets", multiple=True,
-              help="Target to verify (python, c, java, sql, sql:DIALECT); default: all, SQL on DuckDB.")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="CSV with a header row of input names.",
+)
+@click.option(
+    "-t",
+    "--target",
+    "targets",
+    multiple=True,
+    help="Target to verify (python, c, java, sql, sql:DIALECT); default: all, SQL on DuckDB.",
+)
 @debug_option
 @handles_errors
 def verify_command(model: Path, data: Path, targets: tuple[str, ...], debug: bool) -> None:
@@ -145,7 +168,7 @@ def verify_command(model: Path, data: Path, targets: tuple[str, ...], debug: boo
     lowered = lower(model)
     csv_text = data.read_text(encoding="utf-8")
     rows = read_rows(csv_text, lowered)
-    reference = load_reference(model)(rows, [f.name for f in lowered.inputs])
+    reference = load_reference(model)(lowered, rows)
     reports = verify(lowered, reference, csv_text, rows, chosen)
     click.echo(format_reports(reports))
     if not all(report.ok for report in reports):

@@ -89,6 +89,7 @@ class TargetReport:
     rows: int = 0
     outputs: list[OutputComparison] = field(default_factory=list)
     error: str | None = None
+    refused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -104,7 +105,7 @@ class TargetReport:
 
     @property
     def identical_share(self) -> float:
-        cells = self.rows * len(self.outputs)
+        cells = (self.rows - self.refused) * len(self.outputs)
         return 1.0 if cells == 0 else sum(o.identical for o in self.outputs) / cells
 
 
@@ -195,45 +196,88 @@ def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdi
     return _typed_output_rows(model, result.stdout)
 
 
+def _csv_subset(csv_text: str, keep: Sequence[int]) -> str:
+    """The data CSV with only the given data rows (0-based), each field's text unchanged."""
+    records = list(csv.reader(io.StringIO(csv_text, newline="")))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(records[0])
+    writer.writerows(records[1 + i] for i in keep)
+    return out.getvalue()
+
+
+def _rejects(model: Model, target: str, csv_text: str, rows: list[Row], workdir: Path) -> bool:
+    try:
+        run_target(model, target, csv_text, rows, workdir)
+    except Exception:
+        return True
+    return False
+
+
+MAX_REFUSED_ROWS_CHECKED = 10
+"""Rows the reference refuses are re-run one at a time per target (each needs its own run)."""
+
+
 def verify(
     model: Model,
-    reference_rows: Sequence[Mapping[str, Any]],
+    reference_rows: Sequence[Mapping[str, Any] | None],
     csv_text: str,
     rows: list[Row],
     targets: Sequence[str] = DEFAULT_TARGETS,
 ) -> list[TargetReport]:
-    """Run every target on the rows and compare each with the reference rows."""
+    """Run every target on the rows and compare each with the reference rows.
+
+    A row the reference refuses (``None``) must be refused by the scorer too: the first
+    ``MAX_REFUSED_ROWS_CHECKED`` of them are run alone and must fail; the other rows are
+    scored together and compared.
+    """
+    accepted = [i for i, r in enumerate(reference_rows) if r is not None]
+    refused = [i for i, r in enumerate(reference_rows) if r is None]
+    scored_csv = csv_text if not refused else _csv_subset(csv_text, accepted)
+    scored_rows = [rows[i] for i in accepted]
+    expected = [reference_rows[i] for i in accepted]
     reports = []
     with tempfile.TemporaryDirectory(prefix="modelgen-verify-") as tmp:
         for target in targets:
             workdir = Path(tmp) / target.replace(":", "-")
             workdir.mkdir()
             try:
-                actual = run_target(model, target, csv_text, rows, workdir)
-            except Exception as error:  # noqa: BLE001 - every failure becomes a red row of the report
+                actual = run_target(model, target, scored_csv, scored_rows, workdir)
+            except Exception as error:
                 reports.append(TargetReport(target=target, rows=len(rows), error=f"{type(error).__name__}: {error}"))
                 continue
-            reports.append(compare_outputs(model, target, reference_rows, actual))
+            report = compare_outputs(model, target, expected, actual)  # type: ignore[arg-type]
+            report.rows = len(rows)
+            for index in refused[:MAX_REFUSED_ROWS_CHECKED]:
+                single = workdir / f"refused-{index}"
+                single.mkdir()
+                if not _rejects(model, target, _csv_subset(csv_text, [index]), [rows[index]], single):
+                    report.error = f"row {index + 1}: scikit-learn refuses it but the scorer scored it"
+                    break
+            report.refused = len(refused)
+            reports.append(report)
     return reports
 
 
 def format_reports(reports: Sequence[TargetReport]) -> str:
     """The table ``verify`` prints: one line per target, then details of anything that failed."""
-    lines = [f"{'target':<12} {'rows':>7} {'label mismatches':>17} {'max ULP':>8} {'bit-identical':>14}  verdict"]
+    lines = [
+        f"{'target':<12} {'rows':>7} {'refused':>8} {'label mismatches':>17} {'max ULP':>8} {'bit-identical':>14}  verdict"
+    ]
     details = []
     for report in reports:
         if report.error is not None:
-            lines.append(f"{report.target:<12} {report.rows:>7} {'-':>17} {'-':>8} {'-':>14}  FAILED")
+            lines.append(f"{report.target:<12} {report.rows:>7} {'-':>8} {'-':>17} {'-':>8} {'-':>14}  FAILED")
             details.append(f"{report.target}: {report.error}")
             continue
         max_ulp = "n/a" if report.max_ulp >= NOT_COMPARABLE else str(report.max_ulp)
         verdict = "ok" if report.ok else "FAILED"
         lines.append(
-            f"{report.target:<12} {report.rows:>7} {report.label_mismatches:>17} {max_ulp:>8} "
+            f"{report.target:<12} {report.rows:>7} {report.refused:>8} {report.label_mismatches:>17} {max_ulp:>8} "
             f"{report.identical_share:>13.1%}  {verdict}"
         )
         for output in report.outputs:
             if not output.ok:
                 what = "labels differ" if output.is_label else f"max {output.max_ulp} ULP > budget {output.budget}"
                 details.append(f"{report.target}: output {output.name!r}: {what} (first at row {output.first_bad_row})")
-    return "\n".join(lines + ([""] + details if details else []))
+    return "\n".join(lines + (["", *details] if details else []))

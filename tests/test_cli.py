@@ -106,8 +106,9 @@ def test_verify_reports_a_non_numeric_value(small_model: Path, tmp_path: Path) -
 
 def test_verify_passes_on_good_data(small_model: Path, tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("age,owner\n41,yes\n,no\n-0.0,yes\n40,no\n")
-    code, out, err = run("verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python", "-t", "c",
-                         "-t", "sql")
+    code, out, err = run(
+        "verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python", "-t", "c", "-t", "sql"
+    )
     assert code == 0, out + err
     assert "python" in out and "sql:duckdb" in out
 
@@ -119,11 +120,13 @@ def test_runner_rejects_bad_rows_with_row_number(small_model: Path, tmp_path: Pa
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     for argv in manifest["build"]:
         subprocess.run(argv, cwd=tmp_path, check=True)
-    bad_number = subprocess.run(manifest["run"], cwd=tmp_path, input="age,owner\n1,yes\nabc,no\n",
-                                capture_output=True, text=True)
+    bad_number = subprocess.run(
+        manifest["run"], cwd=tmp_path, input="age,owner\n1,yes\nabc,no\n", capture_output=True, text=True
+    )
     assert bad_number.returncode != 0 and "row 2" in bad_number.stderr
-    unknown = subprocess.run(manifest["run"], cwd=tmp_path, input="age,owner\n1,maybe\n", capture_output=True,
-                             text=True)
+    unknown = subprocess.run(
+        manifest["run"], cwd=tmp_path, input="age,owner\n1,maybe\n", capture_output=True, text=True
+    )
     assert unknown.returncode != 0 and "row 1" in unknown.stderr
 
 
@@ -139,6 +142,7 @@ def test_compiling_twice_is_byte_identical(small_model: Path, tmp_path: Path, ta
 
 
 def test_python_dash_m_works(small_model: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "modelgen", "inspect", str(small_model)], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelgen", "inspect", str(small_model)], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "owner: string" in result.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from modelgen.errors import InvalidModelError, UnsupportedModelError
-from modelgen.ir import Model
+from modelgen.ir import STRING, Model
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
@@ -36,12 +36,21 @@ def load_model(path: str | Path) -> Model:
 
 
 def load_reference(path: str | Path) -> Any:
-    """A callable ``rows -> output rows`` that scores with the source library itself (the parity truth)."""
+    """A callable ``(model, rows) -> output rows`` scoring with the source library itself (the parity truth).
+
+    A row the library refuses comes back as ``None``.
+    """
     path = Path(path)
     _check_exists(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
-        from modelgen.frontends.sklearn import load_estimator, reference_outputs
+        from modelgen.frontends.sklearn import read_estimator, reference_outputs
 
-        estimator = load_estimator(path)
-        return lambda rows, input_names: reference_outputs(estimator, rows, input_names)
+        estimator, _version = read_estimator(path)
+
+        def score(model: Model, rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+            names = [f.name for f in model.inputs]
+            strings = [f.name for f in model.inputs if f.dtype is STRING]
+            return reference_outputs(estimator, rows, names, string_inputs=strings, per_row_errors=True)
+
+        return score
     raise UnsupportedModelError(f"a reference evaluator for {path.suffix!r} files", str(path))

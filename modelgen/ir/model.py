@@ -126,9 +126,7 @@ class Model:
             raise IRValidationError("with_roots: wrong number of roots")
         n_checks = len(self.checks)
         checks = tuple(RowCheck(r, c.message) for r, c in zip(roots[:n_checks], self.checks))
-        outputs = tuple(
-            OutputField(o.name, o.kind, r, o.class_label) for r, o in zip(roots[n_checks:], self.outputs)
-        )
+        outputs = tuple(OutputField(o.name, o.kind, r, o.class_label) for r, o in zip(roots[n_checks:], self.outputs))
         return Model(self.inputs, outputs, checks, self.metadata)
 
     def input(self, name: str) -> Input:

@@ -380,7 +380,9 @@ class IsMissing(Node):
     @classmethod
     def _validate(cls, x: Any) -> tuple[tuple[Any, ...], DType]:
         x = _expect_node(x, "IsMissing")
-        _require(x.dtype in (DOUBLE, FLOAT32, STRING), f"IsMissing: needs double, float32 or string, got {x.dtype.value}")
+        _require(
+            x.dtype in (DOUBLE, FLOAT32, STRING), f"IsMissing: needs double, float32 or string, got {x.dtype.value}"
+        )
         return (x,), BOOL
 
 

@@ -76,8 +76,8 @@ def reference_outputs(
     A column is passed as strings (object dtype, missing = ``np.nan``) when it is listed in
     ``string_inputs`` or holds a string; otherwise as float64 (missing = NaN). When
     scikit-learn refuses the batch (NaN where a model forbids it, ...) this raises
-    ``InputRowError``; with ``per_row_errors=True`` rows are retried one by one and a row
-    scikit-learn refuses comes back as ``None``.
+    ``InputRowError``; with ``per_row_errors=True`` a row scikit-learn refuses comes back as ``None``
+    and the others are scored together as one batch.
     """
     if not rows:
         return []
@@ -86,10 +86,15 @@ def reference_outputs(
     except ValueError as error:
         if not per_row_errors:
             raise InputRowError(f"scikit-learn refuses the batch: {error}") from error
-    scored: list[dict[str, Any] | None] = []
+    # find the refused rows one by one, then score the accepted ones as one batch: the
+    # batch's BLAS results differ from single-row ones, and the batch is the reference
+    accepted = []
     for row in rows:
         try:
-            scored.append(_score(estimator, _matrix(estimator, [row], input_names, string_inputs))[0])
+            _score(estimator, _matrix(estimator, [row], input_names, string_inputs))
+            accepted.append(True)
         except ValueError:
-            scored.append(None)
-    return scored
+            accepted.append(False)
+    kept = [row for row, ok in zip(rows, accepted) if ok]
+    batch = iter(_score(estimator, _matrix(estimator, kept, input_names, string_inputs)) if kept else [])
+    return [next(batch) if ok else None for ok in accepted]
