@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from golden_cases import golden_cases  # noqa: E402
+from golden_cases import golden_cases
 
-from modelgen.compiler import lower  # noqa: E402
-from modelgen.verify import compare_outputs, read_rows, run_target  # noqa: E402
+from modelgen.compiler import lower
+from modelgen.verify import compare_outputs, read_rows, run_target
 
 TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite")
 
@@ -33,7 +33,7 @@ def main(selected: list[str]) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 try:
                     actual = run_target(model, target, case.input_csv, rows, Path(tmp))
-                except Exception as error:  # noqa: BLE001 - report and go on
+                except Exception as error:
                     print(f"{case.name:40} {target:11} ERROR {str(error)[:200]}")
                     continue
             report = compare_outputs(model, target, expected, actual, {})

@@ -261,9 +261,8 @@ def verify(
 
 def format_reports(reports: Sequence[TargetReport]) -> str:
     """The table ``verify`` prints: one line per target, then details of anything that failed."""
-    lines = [
-        f"{'target':<12} {'rows':>7} {'refused':>8} {'label mismatches':>17} {'max ULP':>8} {'bit-identical':>14}  verdict"
-    ]
+    header = f"{'target':<12} {'rows':>7} {'refused':>8} {'label mismatches':>17} {'max ULP':>8} {'bit-identical':>14}"
+    lines = [f"{header}  verdict"]
     details = []
     for report in reports:
         if report.error is not None:

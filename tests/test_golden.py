@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from golden_cases import GoldenCase, golden_cases, pinned_versions
+
 from modelgen.compiler import lower
 from modelgen.ir import Model
 from modelgen.verify import compare_outputs, read_rows, run_target
