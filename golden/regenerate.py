@@ -312,6 +312,10 @@ def build_ordinal_infrequent(rng: np.random.Generator) -> tuple[Any, pd.DataFram
     return model, frame.head(60), adversarial
 
 
+SQL_LOG1P_WHY = (
+    "no SQL engine has log1p: the query computes x * (ln(1 + x) / ((1 + x) - 1)) (Kahan), measured at most "
+    "2 ULP from glibc's log1p on 70,000 inputs, at most 4 ULP more after the log link's exp."
+)
 JAVA_LIBM_WHY = (
     "java.lang.Math.exp/log are HotSpot intrinsics, not glibc: measured 0.26% of exp and 0.03% of log inputs 1 ULP "
     "off glibc (emitters/java/visitor.py); through expit/softmax/the log link that is at most 2 ULP of the output. "
@@ -420,8 +424,8 @@ CASES = [
         "poisson_log1p",
         "FunctionTransformer(log1p) + PoissonRegressor (log link)",
         build_poisson_log1p,
-        budget={"*": {"prediction": 2}, "java": {"prediction": 4}},
-        why={"*": BLAS_WHY, "java": JAVA_LIBM_WHY},
+        budget={"*": {"prediction": 2}, "java": {"prediction": 4}, "sql": {"prediction": 6}},
+        why={"*": BLAS_WHY, "java": JAVA_LIBM_WHY, "sql": SQL_LOG1P_WHY},
     ),
     Case(
         "gamma_sqrt",

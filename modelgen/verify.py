@@ -177,9 +177,11 @@ def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdi
     name = "scorer"
     if target.startswith("sql"):
         dialect = target.partition(":")[2] or "duckdb"
-        program = emit(model, "sql", EmitOptions(name=name, dialect=dialect))
+        from modelgen.engines import ROW_KEY, run_query
+
+        # the hidden row-number key brings the rows back in input order whatever the plan
+        program = emit(model, "sql", EmitOptions(name=name, dialect=dialect, keys=(ROW_KEY,)))
         write_program(program, workdir)
-        from modelgen.engines import run_query
 
         query = (workdir / program.manifest["query"]).read_text(encoding="utf-8")
         inputs = [(f.name, f.dtype) for f in model.inputs]

@@ -43,7 +43,7 @@ class SqlDialect:
     expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {}
-    DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset()
+    DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset({"log1p", "expm1"})
     """Unary ops whose SQL mentions the argument more than once (the argument is then bound)."""
     DUPLICATING_BINARY: ClassVar[frozenset[str]] = frozenset({"max", "min"})
 
@@ -195,7 +195,7 @@ class SQLiteDialect(SqlDialect):
     materialize_layers = True
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _sqlite_div, "pow": _sqlite_pow}
-    DUPLICATING_UNARY = frozenset({"log"})
+    DUPLICATING_UNARY = frozenset({"log", "log1p", "expm1"})
     DUPLICATING_BINARY = frozenset({"max", "min", "div", "pow"})
 
     def double(self, value: float) -> exp.Expression:
