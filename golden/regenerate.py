@@ -46,6 +46,7 @@ from sklearn.linear_model import (
     SGDRegressor,
     TweedieRegressor,
 )
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     Binarizer,
@@ -312,6 +313,75 @@ def build_ordinal_infrequent(rng: np.random.Generator) -> tuple[Any, pd.DataFram
     return model, frame.head(60), adversarial
 
 
+def build_tweedie_log_functions(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "a": rng.gamma(2.0, 2.0, n) + 0.01,
+            "b": rng.normal(0.0, 1.0, n),
+            "c": rng.normal(0.0, 0.5, n),
+            "d": rng.normal(1.0, 2.0, n),
+            "e": rng.normal(-1.0, 2.0, n),
+            "f": rng.normal(0.0, 3.0, n),
+            "g": rng.normal(2.0, 1.0, n),
+        }
+    )
+    y = rng.gamma(2.0, np.exp(0.2 * np.log(frame["a"]) + 0.1 * frame["b"]) / 2.0)
+    prep = ColumnTransformer(
+        [
+            ("log", FunctionTransformer(np.log), ["a"]),
+            ("exp", FunctionTransformer(np.exp), ["b"]),
+            ("expm1", FunctionTransformer(np.expm1), ["c"]),
+            ("l1", Normalizer(norm="l1"), ["d", "e"]),
+            ("max", Normalizer(norm="max"), ["f", "g"]),
+        ]
+    )
+    model = Pipeline([("prep", prep), ("glm", TweedieRegressor(power=1.2, link="log", alpha=0.01))]).fit(frame, y)
+    adversarial = adversarial_numeric(frame)
+    adversarial = adversarial[(adversarial["a"] > 0) & (adversarial[["b", "c"]].abs().max(axis=1) < 700)]
+    return model, frame.head(60), adversarial
+
+
+def build_ovr_most_frequent(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 450
+    frame = pd.DataFrame(
+        {
+            "plan": rng.choice(["basic", "pro", NASTY], n, p=[0.5, 0.4, 0.1]),
+            "member": rng.choice(["yes", "no"], n),
+            "usage": rng.gamma(2.0, 10.0, n),
+        }
+    ).astype({"plan": object, "member": object})
+    frame.loc[rng.random(n) < 0.1, "plan"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "member"] = np.nan
+    target = np.where(frame["usage"] > 25, "heavy", np.where(frame["member"] == "yes", "loyal", "casual"))
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(drop="if_binary", handle_unknown="ignore")),
+        ]
+    )
+    prep = ColumnTransformer([("cat", categorical, ["plan", "member"]), ("num", StandardScaler(), ["usage"])])
+    model = Pipeline([("prep", prep), ("ovr", OneVsRestClassifier(LogisticRegression(max_iter=1000)))])
+    model.fit(frame, target)
+    adversarial = pd.DataFrame(
+        {
+            "plan": ["basic", np.nan, NASTY, "enterprise", "pro", np.nan],
+            "member": [np.nan, "yes", "no", "maybe", np.nan, np.nan],
+            "usage": [25.0, math.nextafter(25.0, 0.0), 0.0, 1e6, -0.0, 5e-324],
+        }
+    ).astype({"plan": object, "member": object})
+    return model, frame.head(60), adversarial
+
+
+def build_sgd_hinge_single_feature(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame({"score": rng.normal(0.0, 2.0, 300)})
+    target = np.where(frame["score"] + rng.normal(0, 0.5, 300) > 0.3, "accept", "reject")
+    model = SGDClassifier(loss="hinge", random_state=0).fit(frame, target)
+    threshold = float(-model.intercept_[0] / model.coef_[0, 0])
+    adversarial = pd.DataFrame({"score": neighbours([threshold, 0.0, 1e15, -1e15, 5e-324])})
+    return model, frame.head(60), adversarial
+
+
 SQL_LOG1P_WHY = (
     "no SQL engine has log1p: the query computes x * (ln(1 + x) / ((1 + x) - 1)) (Kahan), measured at most "
     "2 ULP from glibc's log1p on 70,000 inputs, at most 4 ULP more after the log link's exp."
@@ -441,6 +511,37 @@ CASES = [
         build_ordinal_infrequent,
         budget={"*": {"decision": 2}, "java": {"probability_churn": 2, "probability_stay": 2}},
         why={"*": BLAS_WHY, "java": JAVA_LIBM_WHY},
+    ),
+    Case(
+        "tweedie_log_functions",
+        "FunctionTransformer(log, exp, expm1) + Normalizer(l1, max) + TweedieRegressor(power=1.2, log link)",
+        build_tweedie_log_functions,
+        # the dot product's BLAS difference is amplified by the log link's exp (|z| up to ~100)
+        budget={"*": {"prediction": 216}, "java": {"prediction": 218}},
+        why={"*": BLAS_WHY, "java": JAVA_LIBM_WHY},
+    ),
+    Case(
+        "ovr_logistic_most_frequent",
+        "SimpleImputer(most_frequent, strings) + OneHotEncoder(drop=if_binary) + StandardScaler + "
+        "OneVsRestClassifier(LogisticRegression), 3 string classes",
+        build_ovr_most_frequent,
+        budget={
+            "*": {
+                "probability_casual": 7,
+                "probability_heavy": 8,
+                "probability_loyal": 4,
+                "decision_casual": 64,
+                "decision_heavy": 4,
+                "decision_loyal": 32,
+            },
+            "java": {"probability_casual": 9, "probability_heavy": 10, "probability_loyal": 6},
+        },
+        why={"*": BLAS_WHY, "java": JAVA_LIBM_WHY},
+    ),
+    Case(
+        "sgd_hinge_single_feature",
+        "bare SGDClassifier(hinge) on one feature: decision only, rows on the decision boundary",
+        build_sgd_hinge_single_feature,
     ),
 ]
 

@@ -89,7 +89,7 @@ def _log1p_expm1_inputs() -> list[float]:
     values += [math.exp(rng.uniform(-700.0, 700.0)) for _ in range(3000)]
     values += [-math.exp(rng.uniform(-700.0, 0.0)) for _ in range(1000)]
     values += [rng.uniform(-40.0, 40.0) for _ in range(3000)]
-    return values + [0.0, -0.0, -1.0, -2.0, math.inf, -math.inf, 1e-300, 5e-324, 709.78, 710.0, -745.0, 1e308]
+    return [*values, 0.0, -0.0, -1.0, -2.0, math.inf, -math.inf, 1e-300, 5e-324, 709.78, 710.0, -745.0, 1e308]
 
 
 def _glibc(function: Any, x: float) -> float:
