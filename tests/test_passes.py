@@ -6,10 +6,29 @@ import math
 
 import pytest
 
-from modelgen.ir import DOUBLE, Binary, Const, Input, InputField, Model, Node, OutputField, Sum
+from modelgen.ir import (
+    DOUBLE,
+    And,
+    Binary,
+    Cast,
+    Compare,
+    Const,
+    IfElse,
+    Input,
+    InputField,
+    IsMissing,
+    Model,
+    Node,
+    Or,
+    OutputField,
+    RowCheck,
+    Sum,
+    Unary,
+)
 from modelgen.ir.evaluate import evaluate
 from modelgen.numerics import ulp_distance
 from modelgen.passes import run_passes
+from modelgen.passes.drop_trivial_checks import drop_trivial_checks
 from modelgen.passes.simplify_identities import simplify_identities
 from modelgen.passes.split_long_sums import MAX_TERMS, split_long_sums
 
@@ -68,3 +87,41 @@ def test_pipeline_runs_every_pass() -> None:
     model = model_of(Sum(tuple(Binary("mul", X, Const(1.0)) for _ in range(30))))
     passed = run_passes(model)
     assert evaluate(passed, {"x": 0.1}) == evaluate(model, {"x": 0.1})
+
+
+def _check_model(condition: Node) -> Model:
+    return Model(
+        (InputField("x", DOUBLE),),
+        (OutputField("prediction", "value", X),),
+        (RowCheck(condition, "feature is infinite"),),
+    )
+
+
+ALWAYS_FINITE = [
+    Cast(Compare("eq", X, Const(1.0)), DOUBLE),
+    IfElse(IsMissing(X), Const(2.5), Const(-1.0)),
+    Const(0.5),
+]
+MAYBE_INFINITE = [X, IfElse(IsMissing(X), Const(2.5), X), Const(math.inf), Binary("mul", X, Const(2.0))]
+
+
+def _finite_test(node: Node) -> Node:
+    return Compare("lt", Unary("abs", node), Const(math.inf))
+
+
+@pytest.mark.parametrize("node", ALWAYS_FINITE)
+def test_checks_on_provably_finite_values_are_dropped(node: Node) -> None:
+    assert drop_trivial_checks(_check_model(_finite_test(node))).checks == ()
+    assert drop_trivial_checks(_check_model(Or((IsMissing(X), _finite_test(node))))).checks == ()
+
+
+@pytest.mark.parametrize("node", MAYBE_INFINITE)
+def test_checks_that_can_fail_are_kept(node: Node) -> None:
+    condition = _finite_test(node)
+    assert drop_trivial_checks(_check_model(condition)).checks[0].condition is condition
+
+
+def test_and_drops_true_terms() -> None:
+    kept = _finite_test(X)
+    folded = drop_trivial_checks(_check_model(And((_finite_test(Const(1.0)), kept)))).checks[0].condition
+    assert folded is kept

@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from modelgen.ir import Model
 from modelgen.passes.check_invariants import check_invariants
+from modelgen.passes.drop_trivial_checks import drop_trivial_checks
 from modelgen.passes.simplify_identities import simplify_identities
 from modelgen.passes.split_long_sums import split_long_sums
 
 Pass = Callable[[Model], Model]
 
 PASSES: tuple[Pass, ...] = (
+    drop_trivial_checks,
     simplify_identities,
     split_long_sums,
 )
