@@ -6,22 +6,9 @@ from typing import Any
 
 import duckdb
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from modelgen.engines.dbapi import run_in_fresh_database
 
 
 def run(query: str, table: str, columns: list[tuple[str, str]], rows: list[list[Any]]) -> list[dict[str, Any]]:
     """Create ``table`` with ``columns`` (name, SQL type), insert ``rows``, return ``query``'s rows."""
-    connection = duckdb.connect(":memory:")
-    try:
-        definition = ", ".join(f"{_quote(name)} {sql_type}" for name, sql_type in columns)
-        connection.execute(f"CREATE TABLE {_quote(table)} ({definition})")
-        if rows:
-            placeholders = ", ".join("?" for _ in columns)
-            connection.executemany(f"INSERT INTO {_quote(table)} VALUES ({placeholders})", rows)
-        cursor = connection.execute(query)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    finally:
-        connection.close()
+    return run_in_fresh_database(lambda: duckdb.connect(":memory:"), query, table, columns, rows)
