@@ -23,7 +23,8 @@ from modelgen.numerics import NOT_COMPARABLE, parse_double, ulp_distance
 DEFAULT_TARGETS = ("python", "c", "java", "sql:duckdb")
 """What ``verify`` runs without ``-t``: every target, DuckDB as the database."""
 
-_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+"""The runner protocol's number grammar (docs/emitters.md); every runner implements the same one."""
 
 Row = dict[str, Any]
 

@@ -98,10 +98,12 @@ def test_verify_reports_a_missing_input_column(small_model: Path, tmp_path: Path
     assert code == 1 and "'owner'" in err
 
 
-def test_verify_reports_a_non_numeric_value(small_model: Path, tmp_path: Path) -> None:
-    (tmp_path / "data.csv").write_text("age,owner\n41,yes\nforty,no\n")
+@pytest.mark.parametrize("text", ["forty", "1.", "0x10", " 1", "1_000"])
+def test_verify_reports_a_non_numeric_value(small_model: Path, tmp_path: Path, text: str) -> None:
+    # the same grammar as every runner's (docs/emitters.md)
+    (tmp_path / "data.csv").write_text(f"age,owner\n41,yes\n{text},no\n")
     code, _, err = run("verify", str(small_model), "--data", str(tmp_path / "data.csv"), "-t", "python")
-    assert code == 1 and "row 2" in err and "'forty'" in err
+    assert code == 1 and "row 2" in err and repr(text) in err
 
 
 def test_verify_passes_on_good_data(small_model: Path, tmp_path: Path) -> None:
