@@ -56,6 +56,17 @@ def handles_errors(command: F) -> F:
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 
 
+def lower_and_warn(model: Path) -> Any:
+    """Lower ``model``, printing the frontend's warning (e.g. a pickle from another scikit-learn) on stderr."""
+    from modelgen.compiler import lower
+
+    lowered = lower(model)
+    warning = lowered.metadata.get("warning")
+    if warning:
+        click.echo(f"modelgen: warning: {warning}", err=True)
+    return lowered
+
+
 @click.group(help=f"Compile trained models into standalone scorers.\n\n{PICKLE_WARNING}")
 @click.version_option(package_name="modelgen")
 def main() -> None:
@@ -93,12 +104,12 @@ def compile_command(
     package: str | None,
     debug: bool,
 ) -> None:
-    from modelgen.compiler import compile_model
+    from modelgen.compiler import emit, write_program
 
     if dialect is not None and target != "sql":
         raise click.UsageError("--dialect only applies to -t sql")
     options = EmitOptions(name=name, runner=runner, dialect=dialect, table=table, keys=keys, package=package)
-    written = compile_model(model, target, outdir, options)
+    written = write_program(emit(lower_and_warn(model), target, options), outdir)
     for path in written:
         click.echo(str(path))
 
@@ -110,11 +121,10 @@ def compile_command(
 @debug_option
 @handles_errors
 def inspect_command(model: Path, as_json: bool, with_ir: bool, debug: bool) -> None:
-    from modelgen.compiler import lower
     from modelgen.ir import model_to_json
     from modelgen.schema import schema_of
 
-    lowered = lower(model)
+    lowered = lower_and_warn(model)
     schema = schema_of(lowered)
     if with_ir:
         schema = {**schema, "ir": model_to_json(lowered)}
@@ -128,8 +138,6 @@ def inspect_command(model: Path, as_json: bool, with_ir: bool, debug: bool) -> N
     for field in schema["outputs"]:
         suffix = f" (class {field['class']})" if "class" in field else ""
         click.echo(f"  {field['name']}: {field['kind']}{suffix}")
-    for note in lowered.metadata.get("warnings", []):
-        click.echo(f"warning: {note}", err=True)
 
 
 @main.command(
@@ -157,7 +165,6 @@ def inspect_command(model: Path, as_json: bool, with_ir: bool, debug: bool) -> N
 @debug_option
 @handles_errors
 def verify_command(model: Path, data: Path, targets: tuple[str, ...], debug: bool) -> None:
-    from modelgen.compiler import lower
     from modelgen.frontends import load_reference
     from modelgen.verify import DEFAULT_TARGETS, format_reports, read_rows, verify
 
@@ -165,7 +172,7 @@ def verify_command(model: Path, data: Path, targets: tuple[str, ...], debug: boo
         if target.partition(":")[0] not in TARGETS:
             raise click.BadParameter(f"unknown target {target!r}", param_hint="-t/--target")
     chosen = tuple("sql:duckdb" if t == "sql" else t for t in targets) or DEFAULT_TARGETS
-    lowered = lower(model)
+    lowered = lower_and_warn(model)
     csv_text = data.read_text(encoding="utf-8")
     rows = read_rows(csv_text, lowered)
     reference = load_reference(model)(lowered, rows)

@@ -37,7 +37,3 @@ def write_program(program: EmittedProgram, outdir: str | Path) -> list[Path]:
     written.append(manifest)
     return written
 
-
-def compile_model(model_path: str | Path, target: str, outdir: str | Path, options: EmitOptions) -> list[Path]:
-    """Compile ``model_path`` for ``target`` into ``outdir``."""
-    return write_program(emit(lower(model_path), target, options), outdir)
