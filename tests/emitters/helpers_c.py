@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import struct
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# the shared IR samples live one level up; make them importable however pytest is invoked
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
+import runner_csv
+from runner_csv import Scored, as_csv_sees, as_csv_writes, bits, csv_text, write_program
 
-from emitters.base import EmitOptions, EmittedProgram  # noqa: E402
-from emitters.c import CEmitter  # noqa: E402
-from emitters.c.literals import string_literal  # noqa: E402
-from modelgen.ir import STRING, Model  # noqa: E402
+from emitters.base import EmitOptions, EmittedProgram
+from emitters.c import CEmitter
+from emitters.c.literals import string_literal
+from modelgen.ir import STRING, Model
+
+# the runner protocol's shared helpers, re-exported: the tests import their target's module only
+__all__ = [
+    "STRICT_WARNINGS",
+    "as_csv_sees",
+    "build",
+    "c_value",
+    "compile_c",
+    "csv_text",
+    "emit_and_build",
+    "expected_harness_lines",
+    "harness_source",
+    "mismatches",
+    "parse_output",
+    "printf_17g_spelling",
+    "run",
+    "write_program",
+]
 
 STRICT_WARNINGS = ("-Wall", "-Wextra", "-Werror", "-pedantic")
 """Added to the manifest's build line in tests: the generated C must compile clean."""
-
-
-def write_program(program: EmittedProgram, directory: Path) -> None:
-    """Write the emitted files into ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for file_name, text in program.files:
-        (directory / file_name).write_text(text, encoding="utf-8")
 
 
 def compile_c(argv: Sequence[str], directory: Path) -> None:
@@ -63,74 +68,24 @@ def run(executable: Path, stdin: str) -> subprocess.CompletedProcess[str]:
                                        result.stderr.decode("utf-8"))
 
 
-def format_cell(value: Any, index: int = 0) -> str:
-    """A CSV cell for a Python row value; missing doubles alternate between '' and 'nan' spellings."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if math.isnan(value):
-        return ("", "nan", "NaN", "-nan")[index % 4]
-    if math.isinf(value):
-        return ("inf", "-Infinity")[value < 0] if index % 2 else ("INF", "-inf")[value < 0]
-    return repr(value)
+def printf_17g_spelling(text: str, value: float) -> bool:
+    """The c runner writes a finite double with ``printf("%.17g")`` (Python's ``g`` is the same)."""
+    return text == f"{value:.17g}"
 
 
-def csv_text(model: Model, rows: Sequence[Mapping[str, Any]], keys: Mapping[str, Sequence[str]] | None = None) -> str:
-    """The CSV a user would feed the runner: key columns, inputs in reverse order (order must not matter)
-    and a column the model does not read (it must be ignored)."""
-    keys = keys or {}
-    names = [*keys, *(f.name for f in reversed(model.inputs)), "ignored, extra"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
-    for i, row in enumerate(rows):
-        cells = [format_cell(row[f.name], i) for f in reversed(model.inputs)]
-        writer.writerow([*(keys[k][i] for k in keys), *cells, f"junk {i},\"x\""])
-    return out.getvalue()
+def parse_output(model: Model, stdout: str, keys: Sequence[str] = ()) -> Scored:
+    """Runner stdout -> [(key fields, output values)], doubles spelled as ``%.17g`` spells them."""
+    return runner_csv.parse_output(model, stdout, keys, printf_17g_spelling)
 
 
-def as_csv_sees(model: Model, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row as the runner reads it back: an empty string is a missing value in CSV."""
-    return {f.name: (None if f.dtype is STRING and row[f.name] == "" else row[f.name]) for f in model.inputs}
-
-
-def bits(value: float) -> bytes:
-    """The IEEE bits of ``value``, with every NaN collapsed to one pattern (NaN-ness is what counts)."""
-    return struct.pack("<d", math.nan if math.isnan(value) else value)
-
-
-def decode_double(text: str) -> float:
-    """A runner's double cell -> float, insisting on the protocol's spellings of NaN and infinities."""
-    if text.lower() in ("nan", "inf", "infinity", "-inf", "-infinity", "+inf", "+infinity"):
-        if text not in ("NaN", "Infinity", "-Infinity"):
-            raise AssertionError(f"non-protocol spelling {text!r}")
-    return float(text)
-
-
-def parse_output(model: Model, stdout: str, n_keys: int = 0) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a runner's output."""
-    table = list(csv.reader(io.StringIO(stdout, newline="")))
-    header, rows = table[0], table[1:]
-    if header[n_keys:] != [o.name for o in model.outputs]:
-        raise AssertionError(f"output header {header!r}")
-    return header, rows
-
-
-def mismatches(model: Model, expected: Sequence[Mapping[str, Any]], cells: Sequence[Sequence[str]]) -> list[str]:
-    """Every (row, output) whose runner text differs from the expected value by bits or text."""
+def mismatches(expected: Sequence[Mapping[str, Any]], scored: Scored) -> list[str]:
+    """Every (row, output) where the runner's value differs from ``expected`` by bits (a missing
+    label is an empty field in CSV), described; empty when every row matches."""
+    if len(expected) != len(scored):
+        return [f"expected {len(expected)} rows, got {len(scored)}"]
     problems: list[str] = []
-    if len(expected) != len(cells):
-        return [f"expected {len(expected)} rows, got {len(cells)}"]
-    for i, (want, got) in enumerate(zip(expected, cells)):
-        for output, text in zip(model.outputs, got[len(got) - len(model.outputs) :]):
-            value = want[output.name]
-            if output.expr.dtype is STRING:
-                ok = text == ("" if value is None else value)
-            else:
-                ok = bits(decode_double(text)) == bits(value)
-            if not ok:
-                problems.append(f"row {i + 1} {output.name!r}: want {value!r}, got {text!r}")
+    for i, (want, (_, got)) in enumerate(zip(expected, scored)):
+        problems += [f"row {i + 1} {m}" for m in runner_csv.mismatches(got, as_csv_writes(want))]
     return problems
 
 

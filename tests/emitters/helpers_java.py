@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 import re
-import struct
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import runner_csv
+from runner_csv import Row, Scored, as_csv_sees, as_csv_writes, csv_text, write_program
+
 from emitters.base import EmittedProgram
 from emitters.java.visitor import TRANSCENDENTAL_OPS, TRANSCENDENTAL_ULP_BUDGET
-from modelgen.ir import DOUBLE, STRING, Binary, Model, Node, Unary, topological_order
+from modelgen.ir import Binary, Model, Node, Unary, topological_order
 
-# tests/ is not a package; the shared IR samples live beside this directory
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
-
-Row = Mapping[str, Any]
+# the runner protocol's shared helpers, re-exported: the tests import their target's module only
+__all__ = [
+    "STRICT_JAVAC_FLAGS",
+    "as_csv_sees",
+    "build",
+    "csv_text",
+    "depends_on_transcendental",
+    "double_to_string_spelling",
+    "method_code_sizes",
+    "mismatches",
+    "parse_output",
+    "run",
+    "ulp_budgets",
+    "write_program",
+]
 
 STRICT_JAVAC_FLAGS = ("-Xlint:all", "-Werror")
-
-
-def write_program(program: EmittedProgram, outdir: Path) -> None:
-    """Write the files and manifest.json like ``modelgen compile`` does."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, text in program.files:
-        (outdir / name).write_text(text, encoding="utf-8", newline="\n")
-    (outdir / "manifest.json").write_text(json.dumps(program.manifest, indent=2) + "\n", encoding="utf-8")
 
 
 def build(program: EmittedProgram, outdir: Path) -> None:
@@ -70,66 +68,21 @@ def method_code_sizes(outdir: Path) -> dict[str, int]:
     return sizes
 
 
-_SPELLINGS = {math.inf: ("inf", "Infinity", "+INF"), -math.inf: ("-inf", "-Infinity", "-INFINITY")}
+_PLAIN = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
+_SCIENTIFIC = re.compile(r"-?[1-9]\.[0-9]+E-?[1-9][0-9]*")
 
 
-def number_field(value: float | None, variant: int) -> str:
-    """A CSV spelling of a numeric input; ``variant`` cycles through the accepted spellings."""
-    if value is None:
-        return ""
-    if math.isnan(value):
-        return ("", "nan", "NaN", "-nan")[variant % 4]
-    if value in _SPELLINGS:
-        return _SPELLINGS[value][variant % 3]
-    return repr(value)
+def double_to_string_spelling(text: str, value: float) -> bool:
+    """The java runner writes a finite double as ``Double.toString`` does: plain digits with a
+    fraction for 1e-3 <= |value| < 1e7 (and zero), else one digit, a fraction and ``E``."""
+    # only the shape: JDK 17's digits are not always the shortest, so they cannot be predicted
+    plain = value == 0 or 1e-3 <= abs(value) < 1e7
+    return (_PLAIN if plain else _SCIENTIFIC).fullmatch(text) is not None
 
 
-def csv_text(model: Model, rows: Sequence[Row], keys: Sequence[tuple[str, Sequence[str]]] = ()) -> str:
-    """Input CSV: key columns first, then the inputs in reverse order (column order must not matter)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    inputs = list(reversed(model.inputs))
-    writer.writerow([k for k, _ in keys] + [f.name for f in inputs])
-    for index, row in enumerate(rows):
-        fields = [values[index] for _, values in keys]
-        for field_ in inputs:
-            value = row[field_.name]
-            if field_.dtype is STRING:
-                fields.append("" if value is None else value)
-            else:
-                fields.append(number_field(value, index))
-        writer.writerow(fields)
-    return buffer.getvalue()
-
-
-def as_csv_sees(model: Model, row: Row) -> dict[str, Any]:
-    """The row the runner reconstructs: an empty string is missing, NaN is missing."""
-    out: dict[str, Any] = {}
-    for field_ in model.inputs:
-        value = row[field_.name]
-        if field_.dtype is STRING and value == "":
-            value = None
-        if field_.dtype is DOUBLE and value is not None and math.isnan(value):
-            value = None
-        out[field_.name] = value
-    return out
-
-
-def parse_output(model: Model, stdout: str, keys: Sequence[str] = ()) -> list[tuple[list[str], dict[str, Any]]]:
-    """Runner stdout -> [(key fields, output values)], checking the header."""
-    reader = csv.reader(io.StringIO(stdout, newline=""))
-    header = next(reader)
-    expected_header = [*keys, *(o.name for o in model.outputs)]
-    if header != expected_header:
-        raise AssertionError(f"header {header!r} != {expected_header!r}")
-    rows = []
-    for record in reader:
-        key_fields, fields = record[: len(keys)], record[len(keys) :]
-        values: dict[str, Any] = {}
-        for output, text in zip(model.outputs, fields):
-            values[output.name] = text if output.kind == "label" else float(text)
-        rows.append((key_fields, values))
-    return rows
+def parse_output(model: Model, stdout: str, keys: Sequence[str] = ()) -> Scored:
+    """Runner stdout -> [(key fields, output values)], doubles spelled as ``Double.toString`` spells them."""
+    return runner_csv.parse_output(model, stdout, keys, double_to_string_spelling)
 
 
 def depends_on_transcendental(expr: Node) -> bool:
@@ -144,30 +97,7 @@ def ulp_budgets(model: Model) -> dict[str, int]:
     return {o.name: TRANSCENDENTAL_ULP_BUDGET if depends_on_transcendental(o.expr) else 0 for o in model.outputs}
 
 
-def _ordered(value: float) -> int:
-    bits = struct.unpack("<q", struct.pack("<d", value))[0]
-    return bits if bits >= 0 else -(2**63) - bits
-
-
-def within_budget(actual: Any, expected: Any, budget: int) -> bool:
-    """Budget 0: identical bits (any NaN matches any NaN; -0.0 is not 0.0). Else ULP distance <= budget."""
-    if isinstance(expected, str) or expected is None:
-        return actual == ("" if expected is None else expected)
-    if not isinstance(actual, float):
-        return False
-    if math.isnan(expected) or math.isnan(actual):
-        return math.isnan(expected) and math.isnan(actual)
-    if budget == 0:
-        return struct.pack("<d", actual) == struct.pack("<d", expected)
-    same_sign = math.copysign(1.0, actual) == math.copysign(1.0, expected)
-    return same_sign and abs(_ordered(actual) - _ordered(expected)) <= budget
-
-
-def mismatches(model: Model, actual: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
-    """Every output outside its budget, described (empty when the row matches)."""
-    budgets = ulp_budgets(model)
-    return [
-        f"{name}: got {actual.get(name)!r}, expected {value!r} (budget {budgets[name]} ULP)"
-        for name, value in expected.items()
-        if not within_budget(actual.get(name), value, budgets[name])
-    ]
+def mismatches(model: Model, actual: Row, expected: Mapping[str, Any]) -> list[str]:
+    """Every output outside its ULP budget, described (empty when the row matches); ``expected``
+    as the CSV carries it (a missing label is an empty field)."""
+    return runner_csv.mismatches(actual, as_csv_writes(expected), ulp_budgets(model))

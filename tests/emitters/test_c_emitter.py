@@ -134,9 +134,9 @@ def _check_runner(model: Model, rows: list[dict[str, Any]], directory: Path) -> 
     executable = emit_and_build(model, directory)
     result = run(executable, csv_text(model, rows))
     assert result.returncode == 0, result.stderr
-    _, cells = parse_output(model, result.stdout)
+    scored = parse_output(model, result.stdout)
     expected = [evaluate(model, as_csv_sees(model, row)) for row in rows]
-    assert mismatches(model, expected, cells) == []
+    assert mismatches(expected, scored) == []
 
 
 # ---------------------------------------------------------------- parity
@@ -251,8 +251,7 @@ def test_number_grammar_accepts(text: str, value: float, tmp_path: Path) -> None
     executable = emit_and_build(model, tmp_path)
     result = run(executable, f'x\n"{text}"\n')
     assert result.returncode == 0, result.stderr
-    _, cells = parse_output(model, result.stdout)
-    assert mismatches(model, [{"y": value}], cells) == []
+    assert mismatches([{"y": value}], parse_output(model, result.stdout)) == []
 
 
 def test_missing_input_column_exits_1_naming_it(tmp_path: Path) -> None:
@@ -268,13 +267,12 @@ def test_quoted_keys_pass_through(tmp_path: Path) -> None:
     keys = {"id": ["a,b", 'say "hi"', "multi\nline", "", "plain", "x\r\ny", "é ünïcode"], "k2": list("1234567")}
     executable = emit_and_build(model, tmp_path, keys=("id", "k2"))
     rows = [CATEGORICAL_ROWS[i % len(CATEGORICAL_ROWS)] for i in range(7)]
-    result = run(executable, csv_text(model, rows, keys))
+    result = run(executable, csv_text(model, rows, list(keys.items())))
     assert result.returncode == 0, result.stderr
-    header, cells = parse_output(model, result.stdout, n_keys=2)
-    assert header[:2] == ["id", "k2"]
-    assert [c[0] for c in cells] == keys["id"]
-    assert [c[1] for c in cells] == keys["k2"]
-    assert mismatches(model, [evaluate(model, as_csv_sees(model, r)) for r in rows], cells) == []
+    scored = parse_output(model, result.stdout, keys=["id", "k2"])  # the header is id, k2, then the outputs
+    assert [k[0] for k, _ in scored] == keys["id"]
+    assert [k[1] for k, _ in scored] == keys["k2"]
+    assert mismatches([evaluate(model, as_csv_sees(model, r)) for r in rows], scored) == []
 
 
 def test_csv_edge_cases(tmp_path: Path) -> None:
@@ -284,9 +282,9 @@ def test_csv_edge_cases(tmp_path: Path) -> None:
     text = 'extra,size,color\r\n"1,2","2.5","red"\r\n\r\nz,,\n"q""",1.0,"gr""een"\n'
     result = run(executable, text.replace('"gr""een"', "green"))
     assert result.returncode == 0, result.stderr
-    _, cells = parse_output(model, result.stdout)
+    scored = parse_output(model, result.stdout)
     rows = [{"color": "red", "size": 2.5}, {"color": None, "size": None}, {"color": "green", "size": 1.0}]
-    assert mismatches(model, [evaluate(model, r) for r in rows], cells) == []
+    assert mismatches([evaluate(model, r) for r in rows], scored) == []
     no_newline = run(executable, "size,color\n1.0,red")
     assert no_newline.returncode == 0 and len(no_newline.stdout.splitlines()) == 2
     for bad, message in [("size,color\n1.0\n", "row 1: expected 2 fields, got 1"),
@@ -308,9 +306,9 @@ def test_output_strings_are_quoted(tmp_path: Path) -> None:
     values = ['a,b', 'q"q', "new\nline", "plain", None]
     result = run(executable, csv_text(model, [{"color": v} for v in values]))
     assert result.returncode == 0, result.stderr
-    _, cells = parse_output(model, result.stdout)
+    scored = parse_output(model, result.stdout)
     assert result.stdout.startswith('"la,""bel"\n')
-    assert [c[0] for c in cells] == ["a,b", 'q"q', "new\nline", "plain", ""]
+    assert [values['la,"bel'] for _, values in scored] == ["a,b", 'q"q', "new\nline", "plain", ""]
 
 
 # ---------------------------------------------------------------- scale
@@ -334,8 +332,7 @@ def test_10000_node_chain_compiles_and_runs(tmp_path: Path) -> None:
     rows = [{"x": v} for v in (0.0, -1.5, 1e300, None, math.inf, 3.0)]
     result = run(executable, csv_text(model, rows))
     assert result.returncode == 0, result.stderr
-    _, cells = parse_output(model, result.stdout)
-    assert mismatches(model, [evaluate(model, r) for r in rows], cells) == []
+    assert mismatches([evaluate(model, r) for r in rows], parse_output(model, result.stdout)) == []
 
 
 @pytest.mark.parametrize("passes", [True, False])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import pickle
 import re
-import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from parity import adversarial_rows, assert_parity, max_ulp, ulp_distance
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import (
     ElasticNet,
@@ -53,19 +53,6 @@ from modelgen.ir.evaluate import evaluate
 # --------------------------------------------------------------------------- helpers
 
 
-def _ordered(x: float) -> int:
-    bits = struct.unpack("<q", struct.pack("<d", x))[0]
-    # negative doubles count down from -1, so -0.0 sits one step below +0.0
-    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF) - 1
-
-
-def ulp_distance(a: float, b: float) -> float:
-    """Steps between two doubles; NaN == NaN is 0, NaN vs number is inf, -0.0 vs 0.0 is 1."""
-    if math.isnan(a) or math.isnan(b):
-        return 0 if math.isnan(a) and math.isnan(b) else math.inf
-    return abs(_ordered(a) - _ordered(b))
-
-
 def test_ulp_distance_is_strict() -> None:
     assert ulp_distance(1.0, 1.0) == 0
     assert ulp_distance(0.0, -0.0) == 1
@@ -74,61 +61,6 @@ def test_ulp_distance_is_strict() -> None:
     assert ulp_distance(math.nan, 0.0) == math.inf
     assert ulp_distance(math.inf, math.inf) == 0
     assert ulp_distance(-5e-324, 5e-324) == 3
-
-
-SPECIALS = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1e300, -1e300, 1.7976931348623157e308]
-REJECTED = [math.nan, math.inf, -math.inf]
-
-
-def adversarial_rows(names: Sequence[str], data: np.ndarray, seed: int, n_random: int = 300) -> list[dict[str, Any]]:
-    """Training rows, fresh random rows, exact specials in every column, NaN/inf rows."""
-    rng = np.random.default_rng(seed)
-    rows: list[dict[str, Any]] = [{n: float(v) for n, v in zip(names, r)} for r in data[:50]]
-    scale = np.abs(data).max(axis=0) * 2 + 1
-    fresh = rng.uniform(-1, 1, size=(n_random, len(names))) * scale
-    rows += [{n: float(v) for n, v in zip(names, r)} for r in fresh]
-    base = {n: float(v) for n, v in zip(names, data[0])}
-    for name in names:
-        for special in [*SPECIALS, *REJECTED, None]:
-            rows.append({**base, name: special})
-    rows.append(dict.fromkeys(names, 0.0))
-    rows.append(dict.fromkeys(names, -0.0))
-    return rows
-
-
-def assert_parity(
-    model: Model, estimator: Any, rows: list[dict[str, Any]], string_inputs: Sequence[str] = ()
-) -> dict[str, float]:
-    """IR vs scikit-learn on every row; returns the max ULP distance per numeric output."""
-    names = [f.name for f in model.inputs]
-    accepted: list[dict[str, Any]] = []
-    scored: list[dict[str, Any]] = []
-    rejected = 0
-    for row in rows:
-        try:
-            scored.append(evaluate(model, row))
-            accepted.append(row)
-        except InputRowError:
-            rejected += 1
-            # the IR refuses this row: scikit-learn must refuse it too
-            with pytest.raises(InputRowError):
-                reference_outputs(estimator, [row], names, string_inputs=string_inputs)
-    assert len(accepted) >= 100, "too few scorable rows for the test to mean anything"
-    # one batch, as a user would score: the IR must not accept a row scikit-learn refuses
-    expected = reference_outputs(estimator, accepted, names, string_inputs=string_inputs)
-    worst: dict[str, float] = {o.name: 0 for o in model.outputs if o.kind != "label"}
-    for row, got, want in zip(accepted, scored, expected):
-        assert list(got) == list(want), "output names differ from the reference's"
-        for output in model.outputs:
-            if output.kind == "label":
-                assert got[output.name] == want[output.name], (row, output.name)
-            else:
-                worst[output.name] = max(worst[output.name], ulp_distance(got[output.name], want[output.name]))
-    return worst
-
-
-def max_ulp(worst: dict[str, float]) -> float:
-    return max(worst.values(), default=0)
 
 
 # --------------------------------------------------------------------------- scalers

@@ -23,6 +23,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
+from parity import Row, adversarial_rows, assert_parity, max_ulp, ulp_distance
 from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -36,30 +37,11 @@ from modelgen.frontends.sklearn import lower_estimator, reference_outputs
 from modelgen.ir import Model
 from modelgen.ir.evaluate import evaluate
 
-Row = dict[str, Any]
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _ordered(x: float) -> int:
-    bits = struct.unpack("<q", struct.pack("<d", x))[0]
-    # negative doubles count down from -1, so -0.0 sits one step below +0.0
-    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF) - 1
-
-
-def ulp_distance(a: float, b: float) -> float:
-    """Steps between two doubles; NaN == NaN is 0, NaN vs number is inf, -0.0 vs 0.0 is 1."""
-    if math.isnan(a) or math.isnan(b):
-        return 0 if math.isnan(a) and math.isnan(b) else math.inf
-    return abs(_ordered(a) - _ordered(b))
 
 
 def same_bits(a: float, b: float) -> bool:
     return struct.pack("<d", a) == struct.pack("<d", b)
-
-
-SPECIALS = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1e300, -1e300, 1.7976931348623157e308]
-REJECTED = [math.nan, math.inf, -math.inf, None]
 
 
 def classification_data(seed: int, n_features: int, labels: Sequence[Any], n_rows: int = 240) -> tuple[Any, Any]:
@@ -72,56 +54,6 @@ def classification_data(seed: int, n_features: int, labels: Sequence[Any], n_row
     return x, np.array(labels, dtype=object if isinstance(labels[0], str) else None)[index]
 
 
-def adversarial_rows(names: Sequence[str], data: np.ndarray, seed: int, n_random: int = 300) -> list[Row]:
-    """Training rows, fresh random rows, exact specials in every column, NaN/inf/missing rows."""
-    rng = np.random.default_rng(seed)
-    rows: list[Row] = [{n: float(v) for n, v in zip(names, r)} for r in data[:60]]
-    scale = np.abs(data).max(axis=0) * 2 + 1
-    fresh = rng.uniform(-1, 1, size=(n_random, len(names))) * scale
-    rows += [{n: float(v) for n, v in zip(names, r)} for r in fresh]
-    base = {n: float(v) for n, v in zip(names, data[0])}
-    for name in names:
-        for special in [*SPECIALS, *REJECTED]:
-            rows.append({**base, name: special})
-    rows.append(dict.fromkeys(names, 0.0))
-    rows.append(dict.fromkeys(names, -0.0))
-    return rows
-
-
-def assert_parity(model: Model, estimator: Any, rows: list[Row]) -> dict[str, float]:
-    """IR vs scikit-learn on every row; returns the max ULP distance per numeric output."""
-    names = [f.name for f in model.inputs]
-    accepted: list[Row] = []
-    scored: list[dict[str, Any]] = []
-    rejected = 0
-    for row in rows:
-        try:
-            scored.append(evaluate(model, row))
-            accepted.append(row)
-        except InputRowError:
-            rejected += 1
-            # the IR refuses this row: scikit-learn must refuse it too
-            with pytest.raises(InputRowError):
-                reference_outputs(estimator, [row], names)
-    assert rejected >= 4 * len(names), "the NaN/inf/missing rows were not refused"
-    assert len(accepted) >= 100
-    # one batch (n >= 2), as a user scores a data set: this fixes numpy's row-sum order
-    expected = reference_outputs(estimator, accepted, names)
-    worst: dict[str, float] = {o.name: 0 for o in model.outputs if o.kind != "label"}
-    for row, got, want in zip(accepted, scored, expected):
-        assert list(got) == list(want), "output names differ from the reference's"
-        for output in model.outputs:
-            if output.kind == "label":
-                assert got[output.name] == want[output.name], (row, output.name)
-            else:
-                worst[output.name] = max(worst[output.name], ulp_distance(got[output.name], want[output.name]))
-    return worst
-
-
-def max_ulp(worst: dict[str, float]) -> float:
-    return max(worst.values(), default=0)
-
-
 def by_kind(model: Model, worst: dict[str, float], kind: str) -> float:
     return max((worst[o.name] for o in model.outputs if o.kind == kind), default=0)
 
@@ -130,7 +62,8 @@ def model_parity(estimator: Any, x: np.ndarray, seed: int) -> tuple[Model, dict[
     model = lower_estimator(estimator)
     names = [f.name for f in model.inputs]
     assert names == [f"x{i}" for i in range(x.shape[1])]
-    return model, assert_parity(model, estimator, adversarial_rows(names, x, seed))
+    rows = adversarial_rows(names, x, seed, n_train=60)
+    return model, assert_parity(model, estimator, rows, min_rejected=4 * len(names))
 
 
 # --------------------------------------------------------------------------- numpy's row-sum order
@@ -200,7 +133,7 @@ def assert_dot_product_bound(estimator: OneVsRestClassifier, model: Model, x: np
     meaningful when the decision cancels to near zero, and fails on any wrong term.
     """
     names = [f.name for f in model.inputs]
-    rows = [r for r in adversarial_rows(names, x, seed) if _scorable(model, r)]
+    rows = [r for r in adversarial_rows(names, x, seed, n_train=60) if _scorable(model, r)]
     want = reference_outputs(estimator, rows, names)
     decisions = [o.name for o in model.outputs if o.kind == "decision"]
     n = len(names)
@@ -423,7 +356,7 @@ def test_compiled_python_scorer_end_to_end(tmp_path: Path) -> None:
     for argv in program.manifest.get("build", []):
         subprocess.run([python if a == "python3" else a for a in argv], cwd=outdir, check=True)
     names = [f.name for f in model.inputs]
-    rows = [r for r in adversarial_rows(names, x, seed=141, n_random=120) if _scorable(model, r)]
+    rows = [r for r in adversarial_rows(names, x, seed=141, n_random=120, n_train=60) if _scorable(model, r)]
     argv = [python if a == "python3" else a for a in program.manifest["run"]]
     result = subprocess.run(argv, cwd=outdir, input=_csv(names, rows), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

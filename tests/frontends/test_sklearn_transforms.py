@@ -10,13 +10,13 @@ scikit-learn raises on must be rejected by a row check.
 from __future__ import annotations
 
 import math
-import struct
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
+from parity import ulp_distance
 
 from modelgen.errors import InputRowError, UnsupportedModelError
 from modelgen.frontends.sklearn.columns import Column, InputTypes, collecting_row_checks
@@ -42,18 +42,6 @@ def lower(transformer: Any, names: Sequence[str], where: str = "steps[0]") -> Mo
         outputs.append(OutputField(f"out{j}", kind, expr))
     inputs = tuple(InputField(name, types.dtype_of(name)) for name in names)
     return Model(inputs, tuple(outputs), tuple(checks))
-
-
-def ulp_distance(a: float, b: float) -> int:
-    """Distance in representable doubles; NaN matches NaN only, -0.0 is one step from 0.0."""
-    if math.isnan(a) or math.isnan(b):
-        return 0 if math.isnan(a) and math.isnan(b) else 2**64
-
-    def ordered(x: float) -> int:
-        (bits,) = struct.unpack("<q", struct.pack("<d", x))
-        return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF) - 1
-
-    return abs(ordered(a) - ordered(b))
 
 
 def sklearn_row(transformer: Any, row: Sequence[Any], dtype: Any) -> list[Any] | None:
