@@ -382,6 +382,27 @@ def build_sgd_hinge_single_feature(rng: np.random.Generator) -> tuple[Any, pd.Da
     return model, frame.head(60), adversarial
 
 
+def build_onehot_missing_category(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", NASTY], n),
+            "weight": rng.normal(10.0, 2.0, n),
+        }
+    ).astype({"colour": object})
+    frame.loc[rng.random(n) < 0.15, "colour"] = np.nan
+    y = frame["weight"] * 0.5 + (frame["colour"] == "red") * 2.0 + frame["colour"].isna() * -1.0
+    prep = ColumnTransformer([("colour", OneHotEncoder(handle_unknown="ignore"), ["colour"])], remainder="passthrough")
+    model = Pipeline([("prep", prep), ("ridge", Ridge(alpha=0.1))]).fit(frame, y)
+    adversarial = pd.DataFrame(
+        {
+            "colour": [np.nan, "blue", NASTY, "Red", "red", np.nan],
+            "weight": [10.0, -0.0, 5e-324, 1e15, math.nextafter(10.0, 0.0), -1e15],
+        }
+    ).astype({"colour": object})
+    return model, frame.head(60), adversarial
+
+
 SQL_LOG1P_WHY = (
     "no SQL engine has log1p: the query computes x * (ln(1 + x) / ((1 + x) - 1)) (Kahan), measured at most "
     "2 ULP from glibc's log1p on 70,000 inputs, at most 4 ULP more after the log link's exp."
@@ -542,6 +563,13 @@ CASES = [
         "sgd_hinge_single_feature",
         "bare SGDClassifier(hinge) on one feature: decision only, rows on the decision boundary",
         build_sgd_hinge_single_feature,
+    ),
+    Case(
+        "onehot_missing_category_ridge",
+        "OneHotEncoder fitted with NaN among the categories (missing is its own column), unknown ignored, + Ridge",
+        build_onehot_missing_category,
+        budget={"*": {"prediction": 2}},
+        why={"*": BLAS_WHY},
     ),
 ]
 
