@@ -26,9 +26,12 @@ from modelgen.ir import (
     Lookup,
     Model,
     OutputField,
+    Split,
     Sum,
+    TreeLeaf,
     Unary,
     depth,
+    leaf_ref,
     model_from_json,
     model_to_json,
     topological_order,
@@ -170,3 +173,44 @@ def test_argmax_first_nan_wins_and_ties_go_first() -> None:
     assert evaluate(model, {"x": 1.0, "y": None})["i"] == 1.0
     assert evaluate(model, {"x": None, "y": None})["i"] == 0.0
     assert INT is ArgMax((X, y)).dtype
+
+
+def _deep_tree(depth_: int) -> TreeLeaf:
+    # a path tree: split i sends left to a leaf, right to split i+1
+    splits = [Split(0, "le", float(i), i % 2 == 0, leaf_ref(i), i + 1) for i in range(depth_ - 1)]
+    splits.append(Split(0, "le", float(depth_), True, leaf_ref(depth_ - 1), leaf_ref(depth_)))
+    return TreeLeaf((X,), splits)
+
+
+def test_tree_leaf_routes_iteratively_through_a_deep_tree() -> None:
+    tree = _deep_tree(5_000)
+    assert tree.n_leaves == 5_001
+    model = Model((InputField("x", DOUBLE),), (OutputField("leaf", "value", Cast(tree, DOUBLE)),))
+    assert evaluate(model, {"x": 4_999.5})["leaf"] == 4_999.0
+    assert evaluate(model, {"x": 6_000.0})["leaf"] == 5_000.0
+    assert evaluate(model, {"x": None})["leaf"] == 0.0
+    assert model_from_json(model_to_json(model)).outputs[0].expr is model.outputs[0].expr
+
+
+@pytest.mark.parametrize(
+    ("splits", "message"),
+    [
+        ([Split(1, "le", 0.5, True, leaf_ref(0), leaf_ref(1))], "feature 1 out of range"),
+        ([Split(0, "le", math.nan, True, leaf_ref(0), leaf_ref(1))], "non-NaN"),
+        ([Split(0, "in", (), True, leaf_ref(0), leaf_ref(1))], "empty category set"),
+        ([Split(0, "le", 0.5, True, leaf_ref(0), leaf_ref(0))], "numbered 0..n-1"),
+        ([Split(0, "le", 0.5, True, 1, leaf_ref(0)), Split(0, "le", 0.5, True, 1, leaf_ref(1))], "reached twice"),
+        ([Split(0, "le", 0.5, True, leaf_ref(0), leaf_ref(1)), Split(0, "le", 1.0, True, -3, -4)], "unreachable"),
+        ([Split(0, "eq", 0.5, True, leaf_ref(0), leaf_ref(1))], "unknown split test"),
+    ],
+)
+def test_invalid_trees_raise(splits: list[Split], message: str) -> None:
+    with pytest.raises(IRValidationError, match=message):
+        TreeLeaf((X,), splits)
+
+
+def test_string_trees_split_on_category_sets() -> None:
+    s = Input("s", STRING)
+    tree = TreeLeaf((s,), [Split(0, "notin", ("a", "O'Brien"), False, leaf_ref(0), leaf_ref(1))])
+    model = Model((InputField("s", STRING),), (OutputField("leaf", "value", Cast(tree, DOUBLE)),))
+    assert [evaluate(model, {"s": v})["leaf"] for v in ("a", "b", None, "O'Brien")] == [1.0, 0.0, 1.0, 1.0]

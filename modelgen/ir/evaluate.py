@@ -28,7 +28,9 @@ from modelgen.ir.nodes import (
     Node,
     Not,
     Or,
+    Split,
     Sum,
+    TreeLeaf,
     Unary,
 )
 from modelgen.ir.traversal import topological_order
@@ -160,6 +162,28 @@ def _argmax(values: list[float]) -> int:
     return best
 
 
+def _route(node: TreeLeaf, features: list[Any]) -> int:
+    """Walk one tree from the root split to a leaf number."""
+    if not node.splits:
+        return 0
+    child = 0
+    while child >= 0:
+        split: Split = node.splits[child]
+        x = features[split.feature]
+        if _is_missing(x):
+            go_left = split.missing_left
+        elif split.test == "le":
+            go_left = x <= split.operand
+        elif split.test == "lt":
+            go_left = x < split.operand
+        elif split.test == "in":
+            go_left = any(x == v for v in split.operand)  # type: ignore[union-attr]
+        else:
+            go_left = not any(x == v for v in split.operand)  # type: ignore[union-attr]
+        child = split.left if go_left else split.right
+    return -1 - child
+
+
 def _is_missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -200,6 +224,8 @@ def _evaluate_node(node: Node, args: list[Value], row: Mapping[str, Value]) -> V
         return _argmax(args)
     elif isinstance(node, Lookup):
         return node.values[args[0]]
+    elif isinstance(node, TreeLeaf):
+        return _route(node, args)
     elif isinstance(node, Cast):
         if node.to is FLOAT32:
             return to_float32(args[0])

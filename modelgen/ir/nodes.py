@@ -24,7 +24,7 @@ import math
 import struct
 import weakref
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from modelgen.errors import IRValidationError
 from modelgen.ir.types import BOOL, DOUBLE, FLOAT32, INT, STRING, DType
@@ -531,8 +531,128 @@ class Cast(Node):
         return (x, to), to
 
 
+SPLIT_TESTS: dict[str, str] = {
+    "le": "left when x <= operand (a double, +-inf allowed)",
+    "lt": "left when x < operand",
+    "in": "left when x is one of operand (a tuple of constants of x's dtype)",
+    "notin": "left when x is none of operand",
+}
+"""How a split sends a non-missing value left; a missing value (NaN / None) follows ``missing_left``."""
+
+
+class Split(NamedTuple):
+    """One internal node of a decision tree.
+
+    ``left``/``right`` name the next split by its index (>= 0) or a leaf as ``-1 - leaf``.
+    """
+
+    feature: int
+    test: str
+    operand: float | tuple[ConstValue, ...]
+    missing_left: bool
+    left: int
+    right: int
+
+
+def leaf_ref(leaf: int) -> int:
+    """The child reference of leaf number ``leaf`` (``-1 - leaf``)."""
+    return -1 - leaf
+
+
+def _check_tree(features: tuple[Node, ...], splits: tuple[Split, ...]) -> int:
+    """Validate the tree's shape and split operands; return its number of leaves."""
+    if not splits:
+        return 1
+    seen_splits = [False] * len(splits)
+    leaves: list[int] = []
+    stack = [0]
+    seen_splits[0] = True
+    while stack:
+        split = splits[stack.pop()]
+        _require(isinstance(split, Split), "TreeLeaf: splits must be Split tuples")
+        _require(0 <= split.feature < len(features), f"TreeLeaf: split feature {split.feature} out of range")
+        _require(split.test in SPLIT_TESTS, f"TreeLeaf: unknown split test {split.test!r}")
+        _require(isinstance(split.missing_left, bool), "TreeLeaf: missing_left must be a bool")
+        dtype = features[split.feature].dtype
+        if split.test in ("le", "lt"):
+            _require(dtype.is_float, f"TreeLeaf: a {split.test!r} split needs a double or float32 feature")
+            _require(
+                isinstance(split.operand, float) and not math.isnan(split.operand),
+                f"TreeLeaf: threshold must be a non-NaN float, got {split.operand!r}",
+            )
+        else:
+            _require(isinstance(split.operand, tuple) and len(split.operand) > 0, "TreeLeaf: empty category set")
+            for value in split.operand:  # type: ignore[union-attr]
+                check_const(value, dtype, "TreeLeaf category")
+        for child in (split.left, split.right):
+            if child < 0:
+                leaves.append(-1 - child)
+            else:
+                _require(child < len(splits), f"TreeLeaf: child {child} out of range")
+                _require(not seen_splits[child], f"TreeLeaf: split {child} is reached twice (not a tree)")
+                seen_splits[child] = True
+                stack.append(child)
+    _require(all(seen_splits), "TreeLeaf: some splits are unreachable")
+    _require(sorted(leaves) == list(range(len(leaves))), "TreeLeaf: leaves must be numbered 0..n-1, each once")
+    return len(leaves)
+
+
+class TreeLeaf(Node):
+    """Index (int) of the leaf one decision tree routes the row to; leaves are numbered 0..n-1.
+
+    Routing starts at ``splits[0]``; each split tests ``features[split.feature]`` (IEEE
+    comparisons; a missing value follows ``missing_left``). No splits: the single leaf 0.
+    Leaf values are ``Lookup(TreeLeaf(...), values)``, so every output of one tree shares one
+    routing.
+    """
+
+    __slots__ = ("features", "n_leaves", "splits")
+    _fields = ("features", "splits")
+    _child_fields = ("features",)
+    features: tuple[Node, ...]
+    splits: tuple[Split, ...]
+    n_leaves: int
+
+    def __new__(cls, features: Any, splits: Any) -> TreeLeaf:  # type: ignore[misc]
+        node = super().__new__(cls, features, splits)
+        if not hasattr(node, "n_leaves"):
+            leaves = sum(1 for split in node.splits for child in (split.left, split.right) if child < 0)
+            object.__setattr__(node, "n_leaves", max(leaves, 1))
+        return node  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"TreeLeaf(<{len(self.features)} features>, <{len(self.splits)} splits>, <{self.n_leaves} leaves>): int"
+
+    @classmethod
+    def _validate(cls, features: Any, splits: Any) -> tuple[tuple[Any, ...], DType]:
+        features = tuple(features)
+        for feature in features:
+            _expect_node(feature, "TreeLeaf")
+            _require(feature.dtype in (DOUBLE, FLOAT32, STRING), f"TreeLeaf: cannot split on {feature.dtype.value}")
+        splits = tuple(Split(*s) for s in splits)
+        _check_tree(features, splits)
+        return (features, splits), INT
+
+
 NODE_TYPES: dict[str, type[Node]] = {
     cls.__name__: cls
-    for cls in (Input, Const, Unary, Binary, Compare, And, Or, Not, IsMissing, IsIn, IfElse, Sum, ArgMax, Lookup, Cast)
+    for cls in (
+        Input,
+        Const,
+        Unary,
+        Binary,
+        Compare,
+        And,
+        Or,
+        Not,
+        IsMissing,
+        IsIn,
+        IfElse,
+        Sum,
+        ArgMax,
+        Lookup,
+        Cast,
+        TreeLeaf,
+    )
 }
 """Every node class by name: the closed set an emitter must handle (or reject)."""

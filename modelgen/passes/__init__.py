@@ -7,6 +7,7 @@ from collections.abc import Callable
 from modelgen.ir import Model
 from modelgen.passes.check_invariants import check_invariants
 from modelgen.passes.drop_trivial_checks import drop_trivial_checks
+from modelgen.passes.float32_thresholds import rewrite_float32_thresholds
 from modelgen.passes.simplify_identities import simplify_identities
 from modelgen.passes.split_long_sums import split_long_sums
 
@@ -14,6 +15,7 @@ Pass = Callable[[Model], Model]
 
 PASSES: tuple[Pass, ...] = (
     drop_trivial_checks,
+    rewrite_float32_thresholds,
     simplify_identities,
     split_long_sums,
 )
