@@ -9,6 +9,8 @@ Each case directory holds:
   edges and their float64/float32 neighbours, missing values, unseen categories, extremes);
 - ``expected.csv``: the reference outputs (scikit-learn's own predict / predict_proba /
   decision_function), doubles in shortest round-trip form;
+- ``refused.csv``: a few adversarial rows scikit-learn refuses to score; every scorer must
+  refuse each of them as well (tested one row at a time);
 - ``case.json``: what the case covers and its ULP budget per target and output, each
   non-zero entry with the reason. Budgets are policy, written here by hand after measuring,
   never derived from the code under test.
@@ -574,6 +576,11 @@ CASES = [
 ]
 
 
+MAX_REFUSED_ROWS = 4
+"""Rows scikit-learn refuses (NaN into a linear model, inf into a tree, ...) kept in ``refused.csv``:
+every scorer must refuse each of them too. Each is run alone, so keep them few."""
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -603,11 +610,19 @@ def regenerate(case: Case) -> None:
         for record in inputs.itertuples(index=False, name=None)
     ]
     rows = [{k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in r.items()} for r in rows]
-    expected = reference_outputs(model, rows, names)
+    scored = reference_outputs(model, rows, names, per_row_errors=True)
+    refused = [row for row, out in zip(rows, scored) if out is None]
+    rows = [row for row, out in zip(rows, scored) if out is not None]
+    expected = [out for out in scored if out is not None]
     directory = GOLDEN / case.name
     directory.mkdir(exist_ok=True)
     joblib.dump(model, directory / "model.pkl")
     write_csv(directory / "input.csv", names, [[cell(r[n]) for n in names] for r in rows])
+    refused_csv = directory / "refused.csv"
+    if refused:
+        write_csv(refused_csv, names, [[cell(r[n]) for n in names] for r in refused[:MAX_REFUSED_ROWS]])
+    elif refused_csv.exists():
+        refused_csv.unlink()
     output_names = list(expected[0])
     write_csv(
         directory / "expected.csv",
@@ -618,11 +633,12 @@ def regenerate(case: Case) -> None:
         "name": case.name,
         "description": case.description,
         "rows": len(rows),
+        "refused_rows": len(refused),
         "budget": case.budget,
         "why": case.why,
     }
     (directory / "case.json").write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
-    print(f"{case.name}: {len(rows)} rows, outputs {output_names}")
+    print(f"{case.name}: {len(rows)} rows ({len(refused)} refused by scikit-learn), outputs {output_names}")
 
 
 def main(selected: list[str]) -> None:

@@ -199,7 +199,7 @@ def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdi
     return _typed_output_rows(model, result.stdout)
 
 
-def _csv_subset(csv_text: str, keep: Sequence[int]) -> str:
+def csv_subset(csv_text: str, keep: Sequence[int]) -> str:
     """The data CSV with only the given data rows (0-based), each field's text unchanged."""
     records = list(csv.reader(io.StringIO(csv_text, newline="")))
     out = io.StringIO()
@@ -236,7 +236,7 @@ def verify(
     """
     accepted = [i for i, r in enumerate(reference_rows) if r is not None]
     refused = [i for i, r in enumerate(reference_rows) if r is None]
-    scored_csv = csv_text if not refused else _csv_subset(csv_text, accepted)
+    scored_csv = csv_text if not refused else csv_subset(csv_text, accepted)
     scored_rows = [rows[i] for i in accepted]
     expected = [reference_rows[i] for i in accepted]
     reports = []
@@ -254,7 +254,7 @@ def verify(
             for index in refused[:MAX_REFUSED_ROWS_CHECKED]:
                 single = workdir / f"refused-{index}"
                 single.mkdir()
-                if not _rejects(model, target, _csv_subset(csv_text, [index]), [rows[index]], single):
+                if not _rejects(model, target, csv_subset(csv_text, [index]), [rows[index]], single):
                     report.error = f"row {index + 1}: scikit-learn refuses it but the scorer scored it"
                     break
             report.refused = len(refused)

@@ -29,6 +29,12 @@ class GoldenCase:
         return (self.directory / "input.csv").read_text(encoding="utf-8")
 
     @property
+    def refused_csv(self) -> str | None:
+        """Rows scikit-learn refuses (every scorer must refuse them too), or None."""
+        path = self.directory / "refused.csv"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    @property
     def spec(self) -> dict[str, Any]:
         return json.loads((self.directory / "case.json").read_text(encoding="utf-8"))
 

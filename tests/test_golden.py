@@ -13,7 +13,7 @@ from golden_cases import GoldenCase, golden_cases, pinned_versions
 
 from modelgen.compiler import lower
 from modelgen.ir import Model
-from modelgen.verify import compare_outputs, read_rows, run_target
+from modelgen.verify import compare_outputs, csv_subset, read_rows, run_target
 
 TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite")
 CASES = golden_cases()
@@ -60,3 +60,21 @@ def test_golden_case(case: GoldenCase, target: str, tmp_path: Path) -> None:
         if not o.ok
     ]
     assert not problems, "; ".join(problems)
+
+
+REFUSING = [c for c in CASES if c.refused_csv is not None]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", REFUSING, ids=[c.name for c in REFUSING])
+def test_golden_refused_rows_are_refused(case: GoldenCase, target: str, tmp_path: Path) -> None:
+    model = lowered(case)
+    text = case.refused_csv or ""
+    n_rows = len(read_rows(text, model))
+    assert n_rows, "refused.csv has a header only"
+    for index in range(n_rows):
+        single = csv_subset(text, [index])
+        workdir = tmp_path / str(index)
+        workdir.mkdir()
+        with pytest.raises(Exception):  # noqa: B017, PT011 - a failing exit status or an SQL error, per target
+            run_target(model, target, single, read_rows(single, model), workdir)
