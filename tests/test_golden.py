@@ -76,5 +76,5 @@ def test_golden_refused_rows_are_refused(case: GoldenCase, target: str, tmp_path
         single = csv_subset(text, [index])
         workdir = tmp_path / str(index)
         workdir.mkdir()
-        with pytest.raises(Exception):  # noqa: B017, PT011 - a failing exit status or an SQL error, per target
+        with pytest.raises(Exception):  # noqa: B017 - a failing exit status or an SQL error, per target
             run_target(model, target, single, read_rows(single, model), workdir)
