@@ -34,6 +34,16 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    IsolationForest,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
     ElasticNet,
@@ -64,6 +74,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 from sklearn.svm import LinearSVC, LinearSVR
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 
 GOLDEN = Path(__file__).resolve().parent
 sys.path.insert(0, str(GOLDEN.parent))
@@ -405,6 +416,212 @@ def build_onehot_missing_category(rng: np.random.Generator) -> tuple[Any, pd.Dat
     return model, frame.head(60), adversarial
 
 
+# --- trees -------------------------------------------------------------------------------
+
+
+def tree_thresholds(estimator: Any) -> dict[int, list[float]]:
+    """Feature index -> every split threshold of a fitted tree model (sklearn trees or HGB predictors)."""
+    found: dict[int, set[float]] = {}
+    trees: list[Any] = []
+    if hasattr(estimator, "tree_"):
+        trees = [estimator.tree_]
+    elif hasattr(estimator, "estimators_"):
+        for member in np.ravel(np.asarray(estimator.estimators_, dtype=object)):
+            trees.append(member.tree_)
+    for tree in trees:
+        for feature, threshold in zip(tree.feature, tree.threshold):
+            if feature >= 0:
+                found.setdefault(int(feature), set()).add(float(threshold))
+    for predictors in getattr(estimator, "_predictors", []):
+        for predictor in predictors:
+            for node in predictor.nodes:
+                if not node["is_leaf"] and not node["is_categorical"]:
+                    found.setdefault(int(node["feature_idx"]), set()).add(float(node["num_threshold"]))
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def tree_adversarial(
+    frame: pd.DataFrame, estimator: Any, rng: np.random.Generator, per_feature: int = 12
+) -> pd.DataFrame:
+    """Rows putting one feature at a time on split thresholds and their float64/float32 neighbours,
+    plus missing and infinite values, the other features at their medians."""
+    numeric = frame.select_dtypes("number")
+    median = numeric.median().to_dict()
+    rows = []
+    for index, thresholds in tree_thresholds(estimator).items():
+        column = numeric.columns[index]
+        chosen = rng.choice(thresholds, size=min(per_feature, len(thresholds)), replace=False)
+        for value in [*neighbours([float(t) for t in chosen]), math.nan, math.inf, -math.inf, -0.0]:
+            row = dict(median)
+            row[column] = value
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(numeric.columns))
+
+
+def numeric_with_missing(rng: np.random.Generator, n: int, names: list[str], missing: float) -> pd.DataFrame:
+    frame = numeric_frame(rng, n, names)
+    for name in names:
+        frame.loc[rng.random(n) < missing, name] = np.nan
+    return frame
+
+
+def build_decision_tree_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 500, ["a", "b", "c"], 0.1)
+    target = np.where(frame["a"].fillna(0) > 1, "high", np.where(frame["b"].fillna(5) < 0, "low", "mid"))
+    model = DecisionTreeClassifier(max_depth=8, random_state=0).fit(frame, target)
+    return model, frame.head(80), tree_adversarial(frame, model, rng)
+
+
+def build_decision_tree_multioutput(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["p", "q"])
+    targets = np.column_stack([np.sin(frame["p"]) + frame["q"], frame["p"] * frame["q"]])
+    model = DecisionTreeRegressor(max_depth=10, random_state=0).fit(frame, targets)
+    return model, frame.head(60), tree_adversarial(frame, model, rng)
+
+
+def build_extra_tree_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["u", "v", "w"])
+    y = frame["u"] ** 2 - frame["v"] + 0.1 * frame["w"]
+    model = ExtraTreeRegressor(max_depth=12, random_state=0).fit(frame, y)
+    return model, frame.head(60), tree_adversarial(frame, model, rng)
+
+
+def build_random_forest_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 500, ["f1", "f2", "f3", "f4"], 0.05)
+    target = np.where(frame["f1"].fillna(0) + frame["f2"].fillna(0) > 1, 1, 0)
+    model = RandomForestClassifier(n_estimators=25, max_depth=8, random_state=0).fit(frame, target)
+    return model, frame.head(80), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def build_random_forest_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 500, ["r1", "r2", "r3"])
+    y = frame["r1"] * 2 + np.sin(frame["r2"]) - frame["r3"]
+    model = RandomForestRegressor(n_estimators=30, max_depth=10, random_state=0).fit(frame, y)
+    return model, frame.head(80), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def build_extra_trees_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 450, ["e1", "e2"])
+    target = np.where(frame["e1"] > 1, "x", np.where(frame["e2"] > 2, "y", "z"))
+    model = ExtraTreesClassifier(n_estimators=20, max_depth=8, random_state=0).fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=8)
+
+
+def build_gradient_boosting_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 500, ["g1", "g2", "g3"])
+    target = np.where(frame["g1"] - frame["g3"] > 0.5, "churn", "stay")
+    model = GradientBoostingClassifier(n_estimators=60, max_depth=3, random_state=0).fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def build_gradient_boosting_multiclass(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 450, ["m1", "m2"])
+    target = np.where(frame["m1"] > 1, 2, np.where(frame["m2"] > 2, 1, 0))
+    model = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=0).fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def build_gradient_boosting_exponential(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["x1", "x2"])
+    target = np.where(frame["x1"] * frame["x2"] > 0, 1, -1)
+    model = GradientBoostingClassifier(loss="exponential", n_estimators=40, max_depth=2, random_state=0)
+    model.fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def _gbr(loss: str, **extra: Any) -> Callable[[np.random.Generator], tuple[Any, pd.DataFrame, pd.DataFrame]]:
+    def build(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+        frame = numeric_frame(rng, 400, ["z1", "z2", "z3"])
+        y = frame["z1"] * 3 - frame["z2"] ** 2 + rng.standard_t(3, 400)
+        model = GradientBoostingRegressor(loss=loss, n_estimators=50, max_depth=4, random_state=0, **extra)
+        model.fit(frame, y)
+        return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=6)
+
+    return build
+
+
+def build_hist_gradient_boosting_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 600, ["h1", "h2", "h3"], 0.1)
+    y = frame["h1"].fillna(-3) * 2 + np.cos(frame["h2"].fillna(0)) + rng.normal(0, 0.1, 600)
+    model = HistGradientBoostingRegressor(max_iter=60, max_depth=5, random_state=0).fit(frame, y)
+    return model, frame.head(80), tree_adversarial(frame, model, rng, per_feature=8)
+
+
+def build_hist_gradient_boosting_poisson(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 600, ["c1", "c2"], scale=1.0)
+    counts = rng.poisson(np.exp(0.5 * frame["c1"] - 0.2 * frame["c2"]).clip(0, 50))
+    model = HistGradientBoostingRegressor(loss="poisson", max_iter=40, random_state=0).fit(frame, counts)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=8)
+
+
+def build_hist_gradient_boosting_categorical(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 800
+    frame = pd.DataFrame(
+        {
+            "store": rng.integers(0, 12, n).astype(float),
+            "price": rng.gamma(2.0, 10.0, n),
+            "day": rng.integers(0, 7, n).astype(float),
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "store"] = np.nan
+    target = np.where(frame["store"].isin([1.0, 4.0, 7.0]) & (frame["price"] < 25), "buy", "skip")
+    model = HistGradientBoostingClassifier(
+        max_iter=50, categorical_features=[0, 2], random_state=0, early_stopping=False
+    ).fit(frame, target)
+    adversarial = tree_adversarial(frame, model, rng, per_feature=8)
+    unseen = pd.DataFrame(
+        {
+            "store": [12.0, 13.0, -1.0, 300.0, 2.5, np.nan, 4.0, 1e9],
+            "price": [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 24.999999999999996, 10.0],
+            "day": [3.0, 7.0, -1.0, 1.0, 0.5, np.nan, 2.0, 6.0],
+        }
+    )
+    return model, frame.head(80), pd.concat([adversarial, unseen], ignore_index=True)
+
+
+def build_hist_gradient_boosting_multiclass(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 900, ["k1", "k2"], 0.05)
+    target = np.where(frame["k1"].fillna(0) > 1, "a", np.where(frame["k2"].fillna(0) > 2, "b", "c"))
+    model = HistGradientBoostingClassifier(max_iter=200, early_stopping=True, n_iter_no_change=5, random_state=0)
+    model.fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=8)
+
+
+def build_isolation_forest(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_frame(rng, 400, ["i1", "i2", "i3"])
+    model = IsolationForest(n_estimators=40, random_state=0).fit(frame)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=6)
+
+
+def build_pipeline_ordinal_forest(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "segment": rng.choice(["retail", "smb", NASTY], n),
+            "tenure": rng.gamma(2.0, 12.0, n),
+            "spend": rng.gamma(2.0, 50.0, n),
+        }
+    ).astype({"segment": object})
+    target = np.where((frame["segment"] == "smb") | (frame["spend"] > 120), "churn", "stay")
+    prep = ColumnTransformer(
+        [("segment", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["segment"])],
+        remainder="passthrough",
+    )
+    model = Pipeline([("prep", prep), ("forest", RandomForestClassifier(n_estimators=15, max_depth=6, random_state=0))])
+    model.fit(frame, target)
+    numeric = frame[["tenure", "spend"]]
+    forest = model.named_steps["forest"]
+    thresholds = tree_thresholds(forest)
+    rows = []
+    for index, column in ((1, "tenure"), (2, "spend")):
+        for value in neighbours(thresholds.get(index, [])[:10]):
+            row = numeric.median().to_dict()
+            row[column] = value
+            row["segment"] = ["retail", "smb", NASTY, "enterprise"][len(rows) % 4]
+            rows.append(row)
+    return model, frame.head(60), pd.DataFrame(rows, columns=["segment", "tenure", "spend"]).astype({"segment": object})
+
+
 SQL_LOG1P_WHY = (
     "no SQL engine has log1p: the query computes x * (ln(1 + x) / ((1 + x) - 1)) (Kahan), measured at most "
     "2 ULP from glibc's log1p on 70,000 inputs, at most 4 ULP more after the log link's exp."
@@ -575,6 +792,77 @@ CASES = [
     ),
 ]
 
+TREE_CASES = [
+    Case(
+        "decision_tree_classifier_nan",
+        "DecisionTreeClassifier trained with NaNs (missing_go_to_left), 3 string classes",
+        build_decision_tree_classifier,
+    ),
+    Case("decision_tree_multioutput", "DecisionTreeRegressor with two outputs", build_decision_tree_multioutput),
+    Case("extra_tree_regressor", "ExtraTreeRegressor depth 12", build_extra_tree_regressor),
+    Case(
+        "random_forest_classifier_nan",
+        "RandomForestClassifier (25 trees) trained with NaNs, int labels",
+        build_random_forest_classifier,
+    ),
+    Case(
+        "random_forest_regressor",
+        "RandomForestRegressor (30 trees): sum in order, then / n",
+        build_random_forest_regressor,
+    ),
+    Case("extra_trees_classifier", "ExtraTreesClassifier (20 trees), 3 string classes", build_extra_trees_classifier),
+    Case(
+        "gradient_boosting_binary",
+        "GradientBoostingClassifier log_loss binary (expit)",
+        build_gradient_boosting_classifier,
+    ),
+    Case(
+        "gradient_boosting_multiclass",
+        "GradientBoostingClassifier log_loss multiclass (softmax)",
+        build_gradient_boosting_multiclass,
+    ),
+    Case(
+        "gradient_boosting_exponential",
+        "GradientBoostingClassifier exponential loss",
+        build_gradient_boosting_exponential,
+    ),
+    Case("gradient_boosting_squared_error", "GradientBoostingRegressor squared_error", _gbr("squared_error")),
+    Case("gradient_boosting_absolute_error", "GradientBoostingRegressor absolute_error", _gbr("absolute_error")),
+    Case("gradient_boosting_huber", "GradientBoostingRegressor huber", _gbr("huber")),
+    Case(
+        "gradient_boosting_quantile_zero_init",
+        "GradientBoostingRegressor quantile, init='zero'",
+        _gbr("quantile", alpha=0.8, init="zero"),
+    ),
+    Case(
+        "hist_gradient_boosting_nan",
+        "HistGradientBoostingRegressor with native missing values",
+        build_hist_gradient_boosting_regressor,
+    ),
+    Case(
+        "hist_gradient_boosting_poisson",
+        "HistGradientBoostingRegressor poisson (log link)",
+        build_hist_gradient_boosting_poisson,
+    ),
+    Case(
+        "hist_gradient_boosting_categorical",
+        "HistGradientBoostingClassifier with categorical bitset splits, unknown/negative/non-integer categories",
+        build_hist_gradient_boosting_categorical,
+    ),
+    Case(
+        "hist_gradient_boosting_multiclass_early_stop",
+        "HistGradientBoostingClassifier multiclass, early-stopped",
+        build_hist_gradient_boosting_multiclass,
+    ),
+    Case("isolation_forest", "IsolationForest: score_samples, decision_function, predict", build_isolation_forest),
+    Case(
+        "ordinal_random_forest_pipeline",
+        "OrdinalEncoder (unknown -> -1) + RandomForestClassifier in a Pipeline",
+        build_pipeline_ordinal_forest,
+    ),
+]
+"""Tree cases: built by regenerate.py once their frontends exist; see ``main``."""
+
 
 MAX_REFUSED_ROWS = 4
 """Rows scikit-learn refuses (NaN into a linear model, inf into a tree, ...) kept in ``refused.csv``:
@@ -644,11 +932,11 @@ def regenerate(case: Case) -> None:
 def main(selected: list[str]) -> None:
     versions = {"scikit-learn": sklearn.__version__, "numpy": np.__version__, "joblib": joblib.__version__}
     (GOLDEN / "versions.json").write_text(json.dumps(versions, indent=2) + "\n", encoding="utf-8")
-    known = {case.name: case for case in CASES}
+    known = {case.name: case for case in CASES + TREE_CASES}
     unknown = [name for name in selected if name not in known]
     if unknown:
         raise SystemExit(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(known)}")
-    for case in CASES:
+    for case in CASES + TREE_CASES:
         if not selected or case.name in selected:
             regenerate(case)
 
