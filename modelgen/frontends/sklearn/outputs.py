@@ -2,7 +2,9 @@
 
 Classifiers: ``label``; then ``probability_<class>`` per class when the model has
 ``predict_proba``; then ``decision`` (one column) or ``decision_<class>`` (one per class)
-when it has ``decision_function``. Regressors: ``prediction``.
+when it has ``decision_function``. Regressors: ``prediction`` (multi-output: ``prediction_0``,
+``prediction_1``, ...). Outlier detectors: ``label`` (``predict``'s 1 / -1), ``score``
+(``score_samples``), ``decision`` (``decision_function``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,23 @@ class RegressorOutputs:
     prediction: Node
 
 
-LoweredOutputs = ClassifierOutputs | RegressorOutputs
+@dataclass(frozen=True)
+class MultiOutputRegressorOutputs:
+    """A lowered regressor with several targets, in ``predict``'s column order."""
+
+    predictions: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class OutlierOutputs:
+    """A lowered outlier detector: ``predict`` (as '1' / '-1'), ``score_samples``, ``decision_function``."""
+
+    label: Node
+    score: Node
+    decision: Node
+
+
+LoweredOutputs = ClassifierOutputs | RegressorOutputs | MultiOutputRegressorOutputs | OutlierOutputs
 
 
 @dataclass(frozen=True)
@@ -74,15 +92,28 @@ def classifier_output_names(
     return names
 
 
-def regressor_output_names() -> list[OutputName]:
-    """Output names of a (single-output) regressor."""
-    return [OutputName("prediction", "value")]
+def regressor_output_names(n_outputs: int = 1) -> list[OutputName]:
+    """Output names of a regressor: ``prediction``, or ``prediction_<k>`` for several targets."""
+    if n_outputs == 1:
+        return [OutputName("prediction", "value")]
+    return [OutputName(f"prediction_{k}", "value") for k in range(n_outputs)]
+
+
+def outlier_output_names() -> list[OutputName]:
+    """Output names of an outlier detector (``predict``, ``score_samples``, ``decision_function``)."""
+    return [OutputName("label", "label"), OutputName("score", "value"), OutputName("decision", "decision")]
 
 
 def output_fields(lowered: LoweredOutputs) -> list[OutputField]:
     """The model's ``OutputField``s, named by the table above."""
     if isinstance(lowered, RegressorOutputs):
         return [OutputField("prediction", "value", lowered.prediction)]
+    if isinstance(lowered, MultiOutputRegressorOutputs):
+        names = regressor_output_names(len(lowered.predictions))
+        return [OutputField(n.name, n.kind, e) for n, e in zip(names, lowered.predictions)]
+    if isinstance(lowered, OutlierOutputs):
+        exprs = (lowered.label, lowered.score, lowered.decision)
+        return [OutputField(n.name, n.kind, e) for n, e in zip(outlier_output_names(), exprs)]
     probabilities = lowered.probabilities
     decisions = lowered.decisions
     names = classifier_output_names(

@@ -10,12 +10,14 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import is_outlier_detector
 
 from modelgen.errors import InputRowError
 from modelgen.frontends.sklearn.outputs import (
     class_string,
     class_strings,
     classifier_output_names,
+    outlier_output_names,
     regressor_output_names,
 )
 
@@ -42,11 +44,20 @@ def _matrix(estimator: Any, rows: Sequence[Row], input_names: Sequence[str], str
 
 def _score(estimator: Any, matrix: Any) -> list[dict[str, Any]]:
     n_rows = len(matrix)
+    if is_outlier_detector(estimator):
+        labels = [class_string(v) for v in estimator.predict(matrix)]
+        score = np.asarray(estimator.score_samples(matrix), dtype=np.float64).reshape(n_rows)
+        decision = np.asarray(estimator.decision_function(matrix), dtype=np.float64).reshape(n_rows)
+        label_name, score_name, decision_name = (n.name for n in outlier_output_names())
+        return [
+            {label_name: labels[i], score_name: float(score[i]), decision_name: float(decision[i])}
+            for i in range(n_rows)
+        ]
     classes = getattr(estimator, "classes_", None)
     if classes is None:
-        prediction = np.asarray(estimator.predict(matrix), dtype=np.float64)
-        (name,) = regressor_output_names()
-        return [{name.name: float(v)} for v in prediction.reshape(n_rows)]
+        prediction = np.asarray(estimator.predict(matrix), dtype=np.float64).reshape(n_rows, -1)
+        names = [n.name for n in regressor_output_names(prediction.shape[1])]
+        return [{name: float(v) for name, v in zip(names, row)} for row in prediction]
     forms = class_strings(list(classes), type(estimator).__name__)
     columns: list[list[Any]] = [[class_string(v) for v in estimator.predict(matrix)]]
     has_proba = hasattr(estimator, "predict_proba")

@@ -20,7 +20,16 @@ ModelLowering = Callable[[Any, Columns, str], LoweredOutputs]
 MODEL_LOWERINGS: dict[type, ModelLowering] = {}
 
 # the family modules, imported for their @lowers_model registrations
-_FAMILIES = ("linear_regressors", "linear_classifiers", "glm", "one_vs_rest")
+_FAMILIES = (
+    "linear_regressors",
+    "linear_classifiers",
+    "glm",
+    "one_vs_rest",
+    "trees",
+    "forests",
+    "gradient_boosting",
+    "isolation_forest",
+)
 
 
 def lowers_model(*classes: type) -> Callable[[ModelLowering], ModelLowering]:
