@@ -46,6 +46,12 @@ class SqlDialect:
     DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset({"log1p", "expm1"})
     """Unary ops whose SQL mentions the argument more than once (the argument is then bound)."""
     DUPLICATING_BINARY: ClassVar[frozenset[str]] = frozenset({"max", "min"})
+    MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
+        "le": None, "lt": None, "gt": None, "ge": None, "in": None, "notin": None
+    }
+    """What ``x <op> t`` (``x IN (...)``, ``NOT x IN (...)``) gives when ``x`` is this engine's
+    missing double, for non-NaN constants ``t``: TRUE, FALSE or NULL (None). Tree paths guard
+    only the tests whose answer is not already the one they need."""
 
     def double(self, value: float) -> exp.Expression:
         """A double literal that reads back to the identical bits in this engine."""
@@ -104,6 +110,10 @@ class DuckDBDialect(SqlDialect):
         "min": lambda d, a, b: ops.neg(_greatest(ops.neg(a), ops.neg(b))),
     }
     DUPLICATING_BINARY = frozenset()
+    # NaN sorts above every number (+inf included) and is no member of a NaN-free list
+    MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
+        "le": False, "lt": False, "gt": True, "ge": True, "in": False, "notin": True
+    }
 
     def double(self, value: float) -> exp.Expression:
         return literals.duckdb_double(value)

@@ -23,7 +23,21 @@ from emitters.sql import literals, ops
 from emitters.sql.dialects import SqlDialect
 from emitters.sql.visitor import build_node, case_when, child_copies
 from modelgen.errors import ModelgenError
-from modelgen.ir import FLOAT32, STRING, Binary, Const, Input, Model, Node, Sum, topological_order, transform
+from modelgen.ir import (
+    FLOAT32,
+    STRING,
+    Binary,
+    Const,
+    Input,
+    Lookup,
+    Model,
+    Node,
+    Sum,
+    TreeLeaf,
+    topological_order,
+    transform,
+    use_counts,
+)
 from modelgen.passes.split_long_sums import split_long_sums
 
 PREFIX = "__mg_"
@@ -55,7 +69,11 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
     # node's SQL mentions several times is bound once it is big (small ones are cheaper
     # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them)
     plan = schedule(model, max_depth=dialect.max_depth)
-    bound = set(plan.names)
+    counts = use_counts(model.roots)
+    # a tree's CASE (or its values' CASE) is flat whatever the tree's depth: the schedule binds
+    # it for the depth of a Sum it is a term of, but inline in that Sum (25 trees a layer, a
+    # running total carried) is what keeps a 1,000-tree ensemble to ~40 layers of one column
+    bound = {node for node in plan.names if not (_is_tree(node) and counts[node] == 1)}
     bound.update(c.condition for c in model.checks if not isinstance(c.condition, (Input, Const)))
     order = topological_order(model.roots)
     size: dict[Node, int] = {}
@@ -64,7 +82,7 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
             size[node] = 1
             continue
         copies = child_copies(node, dialect)
-        total = 1
+        total = 1 + (2 * len(node.splits) if isinstance(node, TreeLeaf) else 0)
         for child in node.children:
             child_size = 1 if child in bound else size[child]
             too_big = copies >= DUPLICATED_SIZE_LIMIT or child_size > DUPLICATED_SIZE_LIMIT
@@ -74,6 +92,10 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
             total += copies * child_size
         size[node] = total
     return [node for node in order if node in bound]
+
+
+def _is_tree(node: Node) -> bool:
+    return isinstance(node, TreeLeaf) or (isinstance(node, Lookup) and isinstance(node.index, TreeLeaf))
 
 
 class _Builder:
@@ -87,6 +109,7 @@ class _Builder:
         """``root``'s expression and the internal columns it reads."""
         refs: set[str] = set()
         built: dict[int, exp.Expression] = {}
+        handed: set[int] = set()
         stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
@@ -101,8 +124,13 @@ class _Builder:
                 stack.append((node, True))
                 stack.extend((child, False) for child in reversed(children) if id(child) not in built)
                 continue
-            # children are copied: a sqlglot node has one parent, and a leaf may be used twice
-            built[id(node)] = build_node(node, [built[id(c)].copy() for c in children], self.dialect)
+            # a sqlglot node has one parent: a child's expression goes as is to its first user and
+            # as a copy to any other (copying every time would deep-copy each tree's big CASE)
+            args = []
+            for child in children:
+                args.append(built[id(child)].copy() if id(child) in handed else built[id(child)])
+                handed.add(id(child))
+            built[id(node)] = build_node(node, args, self.dialect)
         return built[id(root)], refs
 
 
@@ -129,37 +157,47 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     column_layer: dict[str, int] = {name: 0 for name in [*key_columns, *columns.values()]}
 
     builder = _Builder(dialect, columns)
-    layers: list[list[exp.Expression]] = [layer0]
-    last_use: dict[str, int] = {}
+    bindings: list[tuple[str, exp.Expression, set[str]]] = []
     for index, node in enumerate(_bound_nodes(model, dialect)):
         name = f"{PREFIX}t{index}"
         expression, refs = builder.build(node, defining=True)
-        layer = 1 + max((column_layer[r] for r in sorted(refs)), default=0)
-        for ref in refs:
-            last_use[ref] = max(last_use.get(ref, 0), layer)
-        while len(layers) <= layer:
-            layers.append([])
-        layers[layer].append(exp.alias_(expression, literals.identifier(name)))
-        column_layer[name] = layer
+        # as soon as possible: the first layer after everything it reads
+        column_layer[name] = 1 + max((column_layer[r] for r in refs), default=0)
+        bindings.append((name, expression, refs))
         columns[node] = name
+    final = 1 + max(column_layer.values(), default=0)
 
-    final = len(layers)
     checks = []
+    final_refs: set[str] = set()
     for check in model.checks:
         condition, refs = builder.build(check.condition)
         checks.append((condition, check.message, refs))
     projections: list[exp.Expression] = []
     for key, internal in zip(keys, key_columns):
         projections.append(exp.alias_(literals.column(internal), literals.identifier(key)))
-        last_use[internal] = final
+        final_refs.add(internal)
     for output in model.outputs:
         expression, refs = builder.build(output.expr)
         for condition, message, check_refs in reversed(checks):
             refs |= check_refs
             expression = case_when(ops.not_(condition.copy()), dialect.reject(message), expression)
-        for ref in refs:
-            last_use[ref] = final
+        final_refs |= refs
         projections.append(exp.alias_(expression, literals.identifier(output.name)))
+
+    # then as late as possible: the layer before its first reader, so a binding read late
+    # (a tree routing shared by several outputs of one late ensemble chunk) is not carried
+    # through every layer (SQLite allows 2,000 result columns); the layer count is unchanged
+    first_use: dict[str, int] = {name: final for name in final_refs}
+    for name, _, refs in reversed(bindings):
+        column_layer[name] = max(column_layer[name], first_use.get(name, final) - 1)
+        for ref in refs:
+            first_use[ref] = min(first_use.get(ref, final), column_layer[name])
+    layers: list[list[exp.Expression]] = [layer0] + [[] for _ in range(1, final)]
+    last_use: dict[str, int] = {name: final for name in final_refs}
+    for name, expression, refs in bindings:
+        layers[column_layer[name]].append(exp.alias_(expression, literals.identifier(name)))
+        for ref in refs:
+            last_use[ref] = max(last_use.get(ref, 0), column_layer[name])
 
     carried: list[list[str]] = [[] for _ in layers]
     for name, made in column_layer.items():

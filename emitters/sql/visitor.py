@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from emitters.base import cannot_express
-from emitters.sql import literals, ops
+from emitters.sql import literals, ops, trees
 from emitters.sql.dialects import BinaryBuilder, SqlDialect, UnaryBuilder
 from modelgen.ir import (
     BOOL,
@@ -37,6 +37,7 @@ from modelgen.ir import (
     Not,
     Or,
     Sum,
+    TreeLeaf,
     Unary,
 )
 
@@ -257,6 +258,10 @@ def _lookup(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.
     values = [_literal(v, node.value_dtype, dialect) for v in node.values]
     if len(values) == 1:
         return values[0]
+    # an inline tree routing: its CASE yields the values directly (one CASE, not two)
+    folded = trees.fold_values(args[0], values)
+    if folded is not None:
+        return folded
     ifs = [exp.If(this=literals.integer(i), true=v) for i, v in enumerate(values[:-1])]
     return exp.Case(this=args[0], ifs=ifs, default=values[-1])
 
@@ -275,6 +280,10 @@ def _cast(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Ex
     if source is BOOL and node.to is INT:
         return exp.Case(ifs=[exp.If(this=x, true=literals.integer(1))], default=literals.integer(0))
     raise cannot_express(TARGET, node, "no such cast")
+
+
+def _tree_leaf(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    return trees.tree_case(typing.cast(TreeLeaf, node), args, dialect)
 
 
 def _const(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
@@ -297,6 +306,7 @@ NODE_BUILDERS: dict[type[Node], NodeBuilder] = {
     ArgMax: _argmax,
     Lookup: _lookup,
     Cast: _cast,
+    TreeLeaf: _tree_leaf,
 }
 """Every node type except ``Input`` (a column of the input layer, resolved by the query builder)."""
 
@@ -316,6 +326,8 @@ def child_copies(node: Node, dialect: SqlDialect) -> int:
     a column: inlining it would copy its expression, exponentially along a chain."""
     if isinstance(node, ArgMax):
         return 2 * len(node.terms)
+    if isinstance(node, TreeLeaf):
+        return 2 * len(node.splits)  # every path mentions its features, some twice (missing guard)
     if isinstance(node, (Compare, IsIn)):
         return 1 if node.children[0].dtype in (STRING, INT) else 2
     if node.dtype is FLOAT32 and isinstance(node, (Unary, Binary, Sum, Cast)):
