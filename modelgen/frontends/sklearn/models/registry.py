@@ -29,6 +29,7 @@ _FAMILIES = (
     "forests",
     "gradient_boosting",
     "isolation_forest",
+    "hist_gradient_boosting",
 )
 
 
