@@ -14,7 +14,7 @@ from emitters.java.layout import Layout, layout, split_parts, weight
 from emitters.java.literals import comment_text, string_literal
 from emitters.java.names import check_class_name, check_package, mangle
 from emitters.java.visitor import JAVA_TYPES, JavaExpressions
-from modelgen.ir import DOUBLE, Model, Node
+from modelgen.ir import DOUBLE, STRING, Model, Node, TreeLeaf
 
 MAX_CALLS_PER_METHOD = 50
 """Part methods called by one method; more parts are called through a tree of group methods."""
@@ -109,7 +109,9 @@ class JavaEmitter:
         self, model: Model, name: str, package: str | None, input_fields: list[str], output_fields: list[str]
     ) -> str:
         plan = layout(model)
-        expressions = JavaExpressions({f.name: field for f, field in zip(model.inputs, input_fields)})
+        expressions = JavaExpressions(
+            {f.name: field for f, field in zip(model.inputs, input_fields)}, plan.feature_slots
+        )
         statements = self._statements(model, plan, expressions, output_fields)
         parts = split_parts(statements)
         top_calls, groups = _call_tree(len(parts))
@@ -127,7 +129,7 @@ class JavaEmitter:
             output_names=_string_array([o.name for o in model.outputs]),
             output_kinds=_string_array([o.kind for o in model.outputs]),
             output_classes=_string_array([o.class_label for o in model.outputs]),
-            tables=expressions.table_declarations(),
+            tables=expressions.table_declarations() + (expressions.pool.declarations() if expressions.pool else []),
             inputs=[
                 _Field(field, JAVA_TYPES[f.dtype], comment_text(f.name), f.dtype.value)
                 for f, field in zip(model.inputs, input_fields)
@@ -141,7 +143,7 @@ class JavaEmitter:
             args=args,
             params=params,
             methods=methods,
-            helpers=expressions.helper_sources(),
+            helpers=expressions.helper_sources() + (expressions.pool.methods() if expressions.pool else []),
         )
 
     @staticmethod
@@ -154,7 +156,16 @@ class JavaEmitter:
             return render(node, plan.plan, expressions.render_node, defining=defining)
 
         statements: list[tuple[str, int]] = []
+        filled: set[Node] = set()
         for slot, node in plan.plan.bindings:
+            if isinstance(node, TreeLeaf):
+                # a tree reads its features from fx / fs: store those no earlier tree stored
+                for feature in node.features:
+                    if feature not in filled:
+                        filled.add(feature)
+                        array = "fs" if feature.dtype is STRING else "fx"
+                        target = f"{array}[{plan.feature_slots[feature]}]"
+                        statements.append((f"{target} = {expression(feature)};", weight(feature, plan, defining=False)))
             statements.append((f"{slot} = {expression(node, defining=True)};", weight(node, plan, defining=True)))
         for check in model.checks:
             condition = expression(check.condition)

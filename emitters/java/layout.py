@@ -10,6 +10,11 @@ The JVM caps a method at 64 KB of bytecode and HotSpot never JIT-compiles a meth
    so statements can live in different methods;
 3. cuts the statement list into parts of at most ``MAX_PART_STATEMENTS`` statements and
    ``MAX_PART_WEIGHT`` inlined nodes, each a private static method.
+
+Every ``TreeLeaf`` with splits is bound (its routing is one ``route(...)`` call into the packed
+tables, see ``trees.py``), and every feature a tree reads gets a slot in one per-call array,
+``fx`` (double and float32 features, widened exactly) or ``fs`` (strings), shared by all trees:
+a forest over 20 inputs fills 20 slots per row, not 20 per tree.
 """
 
 from __future__ import annotations
@@ -17,7 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emitters.common.schedule import Schedule, schedule
-from modelgen.ir import BOOL, DOUBLE, FLOAT32, INT, STRING, Const, DType, Input, Model, Node, topological_order
+from modelgen.ir import (
+    BOOL,
+    DOUBLE,
+    FLOAT32,
+    INT,
+    STRING,
+    Const,
+    DType,
+    Input,
+    Model,
+    Node,
+    TreeLeaf,
+    topological_order,
+)
 
 MAX_INLINE_NODES = 64
 MAX_PART_STATEMENTS = 100
@@ -49,6 +67,8 @@ class Layout:
     plan: Schedule
     scratch: tuple[Scratch, ...]
     weights: dict[Node, int]
+    feature_slots: dict[Node, int]
+    """Index of each tree feature node in ``fx`` (numeric) or ``fs`` (string)."""
 
 
 def _is_leaf(node: Node) -> bool:
@@ -60,6 +80,8 @@ def layout(model: Model) -> Layout:
     base = schedule(model)
     bound: set[Node] = set(base.names)
     order = topological_order(model.roots)
+    trees = [node for node in order if isinstance(node, TreeLeaf) and node.splits]
+    bound.update(trees)
     size: dict[Node, int] = {}
     for node in order:
         if _is_leaf(node):
@@ -81,7 +103,18 @@ def layout(model: Model) -> Layout:
             bindings.append((slot, node))
     plan = Schedule(bindings=tuple(bindings), names={node: name for name, node in bindings}, model=model)
     scratch = tuple(Scratch(var, java_type, counters[dtype]) for dtype, var, java_type in SCRATCH if counters[dtype])
-    return Layout(plan=plan, scratch=scratch, weights=size)
+    feature_slots: dict[Node, int] = {}
+    counts = {"fx": 0, "fs": 0}
+    for tree in trees:
+        for feature in tree.features:
+            if feature not in feature_slots:
+                array = "fs" if feature.dtype is STRING else "fx"
+                feature_slots[feature] = counts[array]
+                counts[array] += 1
+    scratch += tuple(
+        Scratch(var, java_type, counts[var]) for var, java_type in (("fx", "double"), ("fs", "String")) if trees
+    )
+    return Layout(plan=plan, scratch=scratch, weights=size, feature_slots=feature_slots)
 
 
 def weight(node: Node, plan: Layout, *, defining: bool) -> int:

@@ -37,6 +37,7 @@ from collections.abc import Callable
 
 from emitters.base import cannot_express
 from emitters.java.literals import double_literal, float_literal, long_literal, string_literal
+from emitters.java.trees import TreePool
 from modelgen.ir import (
     BOOL,
     DOUBLE,
@@ -59,10 +60,16 @@ from modelgen.ir import (
     Not,
     Or,
     Sum,
+    TreeLeaf,
     Unary,
 )
 
 TARGET = "java"
+
+POOLED_LOOKUP_SIZE = 64
+"""A double/float32 ``Lookup`` this long, or indexed by a tree's leaf, lives in the packed
+``LEAF_VALUES`` table (trees.py) instead of an array initialiser, which costs ``<clinit>``
+bytecode and constant-pool entries per element."""
 
 TRANSCENDENTAL_OPS: frozenset[str] = frozenset({"exp", "log", "log1p", "expm1", "pow"})
 """IR ops whose Java result may differ from the glibc reference (see the table above)."""
@@ -248,8 +255,9 @@ class JavaExpressions:
     One instance per ``emit`` call (it accumulates state, in deterministic first-use order).
     """
 
-    def __init__(self, input_fields: dict[str, str]) -> None:
+    def __init__(self, input_fields: dict[str, str], feature_slots: dict[Node, int] | None = None) -> None:
         self.input_fields = input_fields
+        self.pool = TreePool(dict(feature_slots or {}))
         self.helpers_used: set[str] = set()
         self.tables: dict[tuple[str, tuple[str, ...]], str] = {}
         self._handlers: dict[type[Node], Callable[[Node, list[str]], str]] = {
@@ -268,6 +276,7 @@ class JavaExpressions:
             ArgMax: self._argmax,
             Lookup: self._lookup,
             Cast: self._cast,
+            TreeLeaf: self._tree_leaf,
         }
 
     def render_node(self, node: Node, children: list[str]) -> str:
@@ -339,7 +348,20 @@ class JavaExpressions:
         return f"{self._use(_ARGMAX_HELPER[node.terms[0].dtype])}({', '.join(children)})"  # type: ignore[attr-defined]
 
     def _lookup(self, node: Node, children: list[str]) -> str:
-        return f"{self._table(node.values, node.value_dtype)}[(int) {children[0]}]"  # type: ignore[attr-defined]
+        values, dtype = node.values, node.value_dtype  # type: ignore[attr-defined]
+        pooled = isinstance(node.index, TreeLeaf) or len(values) >= POOLED_LOOKUP_SIZE  # type: ignore[attr-defined]
+        if dtype in (DOUBLE, FLOAT32) and pooled:
+            offset = self.pool.leaf_offset(values, dtype)
+            index = f"{offset} + (int) {children[0]}" if offset else f"(int) {children[0]}"
+            # float32 values are stored as doubles (exact), narrowing back is exact too
+            return f"LEAF_VALUES[{index}]" if dtype is DOUBLE else f"((float) LEAF_VALUES[{index}])"
+        return f"{self._table(values, dtype)}[(int) {children[0]}]"
+
+    def _tree_leaf(self, node: Node, children: list[str]) -> str:
+        if not node.splits:  # type: ignore[attr-defined]
+            return "0L"
+        # the features were stored in fx / fs by the statements before this one (emitter.py)
+        return f"route({self.pool.add_tree(node)}, fx, fs)"  # type: ignore[arg-type]
 
     def _cast(self, node: Node, children: list[str]) -> str:
         template = CAST_TEMPLATES.get((node.x.dtype, node.to))  # type: ignore[attr-defined]

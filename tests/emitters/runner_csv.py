@@ -181,3 +181,211 @@ def mismatches(actual: Row, expected: Row, budgets: Mapping[str, int] | None = N
             allowed = "" if budgets is None else f" (budget {budget} ULP)"
             out.append(f"{name}: got {actual.get(name)!r}, expected {value!r}{allowed}")
     return out
+
+
+# --- decision-tree models shared by the tree tests of every target (built by hand, never by a
+# --- frontend, so every split test, NaN direction and odd threshold is present on purpose)
+
+
+def _tree_sample_module() -> Any:
+    # imported lazily: most emitter tests never build trees
+    import modelgen.ir as ir
+
+    return ir
+
+
+def edge_tree_model() -> Model:
+    """Every split test, NaN direction both ways, +-inf / -0.0 thresholds, string and double
+    category sets (with the nasty category), a float32 feature, a single-leaf tree and one tree
+    whose routing three outputs share (two values and a label)."""
+    ir = _tree_sample_module()
+    s, leaf = ir.Split, ir.leaf_ref
+    a, b, color = ir.Input("a", ir.DOUBLE), ir.Input("b", ir.DOUBLE), ir.Input("color", ir.STRING)
+    a32 = ir.Cast(a, ir.FLOAT32)
+    thresholds = ir.TreeLeaf(
+        (a, b),
+        [
+            s(0, "le", 0.5, True, 1, 2),
+            s(1, "lt", -0.0, False, 3, 4),
+            s(0, "le", math.inf, False, 5, leaf(7)),
+            s(0, "lt", -math.inf, True, leaf(0), leaf(1)),
+            s(1, "le", 0.0, True, leaf(2), 6),
+            s(1, "lt", math.inf, True, leaf(4), leaf(5)),
+            s(0, "le", 2.5, False, leaf(3), leaf(6)),
+        ],
+    )
+    categories = ir.TreeLeaf(
+        (color, b),
+        [
+            s(0, "in", ("red", NASTY_CATEGORY, ""), True, 1, 2),
+            s(1, "in", (-0.0, 1.0, math.inf, math.nan), False, leaf(0), leaf(1)),
+            s(0, "notin", ("green", NASTY_CATEGORY), False, 3, 4),
+            s(1, "notin", (0.0, -math.inf), True, leaf(2), leaf(3)),
+            s(0, "notin", ("blue",), True, leaf(4), leaf(5)),
+        ],
+    )
+    float32 = ir.TreeLeaf(
+        (a32, b),
+        [
+            s(0, "le", 0.10000000149011612, False, leaf(0), 1),
+            s(0, "lt", 0.30000001192092896, True, leaf(1), 2),
+            s(1, "in", (2.0, 3.0), True, leaf(2), leaf(3)),
+        ],
+    )
+    lone = ir.TreeLeaf((a,), [])
+    shared_values = (0.1, -0.0, 1e300, -2.5, 5e-324, math.inf, -math.inf, 0.0)
+    labels = ("low", NASTY_CATEGORY, "mid, with comma", 'q"uote', "x", "y", "z", "w")
+    total = ir.Sum(
+        (
+            ir.Lookup(thresholds, shared_values[:7] + (3.0,), ir.DOUBLE),
+            ir.Lookup(categories, (1.5, -1.5, 0.25, 1e-300, -0.0, 7.0), ir.DOUBLE),
+            ir.Lookup(float32, (0.5, 0.25, 0.125, 2.0), ir.DOUBLE),
+            ir.Lookup(lone, (0.75,), ir.DOUBLE),
+        )
+    )
+    outputs = [
+        ir.OutputField(f"leaf_{name}", "value", ir.Cast(tree, ir.DOUBLE))
+        for name, tree in (("thresholds", thresholds), ("categories", categories), ("float32", float32), ("lone", lone))
+    ]
+    outputs += [
+        ir.OutputField("shared_value", "value", ir.Lookup(thresholds, shared_values, ir.DOUBLE)),
+        ir.OutputField("shared_other", "value", ir.Lookup(thresholds, tuple(float(i) / 3 for i in range(8)), ir.DOUBLE)),
+        ir.OutputField("shared_label", "label", ir.Lookup(thresholds, labels, ir.STRING)),
+        ir.OutputField("f32_value", "value", ir.Cast(ir.Lookup(float32, (0.5, 0.25, 0.125, 2.0), ir.FLOAT32), ir.DOUBLE)),
+        ir.OutputField("total", "value", total),
+    ]
+    inputs = (ir.InputField("a", ir.DOUBLE), ir.InputField("b", ir.DOUBLE), ir.InputField("color", ir.STRING))
+    return ir.Model(inputs, tuple(outputs))
+
+
+NASTY_CATEGORY = "O'Brien\"; DROP TABLE x; --"
+"""The category every target must keep a plain string (same text as ir_samples.NASTY)."""
+
+
+def _around(value: float) -> list[float]:
+    """``value`` and its two float64 neighbours (for +-inf: the value and the largest finite one)."""
+    return [math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf)]
+
+
+def edge_tree_rows() -> list[dict[str, Any]]:
+    """Rows on every threshold of ``edge_tree_model`` and their float64 / float32 neighbours,
+    NaN, +-inf, -0.0, every category, an unseen one and missing strings."""
+    numbers: list[float | None] = [None, math.nan, math.inf, -math.inf, 0.0, -0.0, 5e-324, -5e-324]
+    for threshold in (0.5, 2.5, 0.10000000149011612, 0.30000001192092896, 1.0, 2.0, 3.0, 1.7976931348623157e308):
+        numbers += _around(threshold) + _around(-threshold)
+    # float32 neighbours: the float32 feature rounds these onto or across its thresholds
+    numbers += [0.1, 0.3, 0.10000000894069672, 0.10000000894069671, 0.3000000268220901, 0.30000002682209017]
+    colors = ["red", "green", "blue", NASTY_CATEGORY, "purple", None, "Red"]
+    rows = []
+    for index, a in enumerate(numbers):
+        for offset in range(3):
+            b = numbers[(index * 7 + offset * 13) % len(numbers)]
+            rows.append({"a": a, "b": b, "color": colors[(index + offset) % len(colors)]})
+    rows += [{"a": v, "b": v, "color": c} for v in numbers for c in (colors[0], colors[5])]
+    return rows
+
+
+def path_tree_model(length: int, *, leftward: bool) -> Model:
+    """One tree that is a single path ``length`` splits deep (``x <= i`` at depth i); with
+    ``leftward`` the path continues on the left side, else on the right."""
+    ir = _tree_sample_module()
+    x = ir.Input("x", ir.DOUBLE)
+    splits = []
+    for i in range(length):
+        nxt = i + 1 if i + 1 < length else ir.leaf_ref(length)
+        threshold = float(length - i) if leftward else float(i)
+        if leftward:
+            splits.append(ir.Split(0, "le", threshold, i % 2 == 0, nxt, ir.leaf_ref(i)))
+        else:
+            splits.append(ir.Split(0, "le", threshold, i % 2 == 0, ir.leaf_ref(i), nxt))
+    tree = ir.TreeLeaf((x,), splits)
+    values = tuple(float(i) * 0.5 - 3.0 for i in range(length + 1))
+    outputs = (
+        ir.OutputField("leaf", "value", ir.Cast(tree, ir.DOUBLE)),
+        ir.OutputField("value", "value", ir.Lookup(tree, values, ir.DOUBLE)),
+    )
+    return ir.Model((ir.InputField("x", ir.DOUBLE),), outputs)
+
+
+def _random_tree(rng: Any, features: tuple[Any, ...], depth: int, grow: float) -> Any:
+    """A random tree at most ``depth`` deep; each node below the root splits with probability ``grow``."""
+    ir = _tree_sample_module()
+    splits: list[Any] = []
+    leaves = 0
+    pending: list[tuple[int, int, str]] = []  # (split index, its depth, which child to fill)
+
+    def new_split(level: int) -> int:
+        splits.append(None)
+        index = len(splits) - 1
+        pending.extend(((index, level, "right"), (index, level, "left")))
+        return index
+
+    fields: dict[int, dict[str, int]] = {}
+    new_split(1)
+    while pending:
+        index, level, side = pending.pop()
+        if level < depth and rng.random() < grow:
+            child = new_split(level + 1)
+        else:
+            child = ir.leaf_ref(leaves)
+            leaves += 1
+        fields.setdefault(index, {})[side] = child
+    width = len(features)
+    for index in range(len(splits)):
+        draw = rng.random()
+        # a third of the thresholds are short decimals, so rows land exactly on them too
+        threshold = round(rng.random() * 4.0 - 2.0, 1 + index % 3) if draw < 0.33 else rng.random() * 4.0 - 2.0
+        test = "le" if draw < 0.8 else "lt"
+        left, right = fields[index]["left"], fields[index]["right"]
+        splits[index] = ir.Split(int(rng.random() * width), test, threshold, draw < 0.4 or draw > 0.9, left, right)
+    return ir.TreeLeaf(features, splits)
+
+
+def forest_model(trees: int, depth: int, *, boosting: bool, seed: int = 1, inputs: int = 20) -> Model:
+    """Random-forest shaped (``boosting=False``: random-size trees, ordered Sum of leaf values / n)
+    or boosting shaped (full trees, base score + ordered Sum of leaf values) IR, over ``inputs``
+    double inputs; two outputs share every tree's routing in the forest."""
+    import random
+
+    ir = _tree_sample_module()
+    rng = random.Random(seed)
+    names = [f"f{i}" for i in range(inputs)]
+    features = tuple(ir.Input(name, ir.DOUBLE) for name in names)
+    first, second = [], []
+    for _ in range(trees):
+        tree = _random_tree(rng, features, depth, 1.0 if boosting else 0.9)
+        first.append(ir.Lookup(tree, tuple(rng.random() for _ in range(tree.n_leaves)), ir.DOUBLE))
+        if not boosting:
+            second.append(ir.Lookup(tree, tuple(rng.random() for _ in range(tree.n_leaves)), ir.DOUBLE))
+    if boosting:
+        score = ir.Sum((ir.Const(0.125), *first))
+        outputs = (ir.OutputField("raw", "value", score),)
+    else:
+        n = ir.Const(float(trees))
+        outputs = (
+            ir.OutputField("p0", "probability", ir.Binary("div", ir.Sum(tuple(first)), n), "a"),
+            ir.OutputField("p1", "probability", ir.Binary("div", ir.Sum(tuple(second)), n), "b"),
+        )
+    return ir.Model(tuple(ir.InputField(name, ir.DOUBLE) for name in names), outputs)
+
+
+def forest_rows(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
+    """Random rows for ``forest_model``: normal values, some missing, some infinite, some -0.0."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        row: dict[str, Any] = {}
+        for field_ in model.inputs:
+            pick = rng.random()
+            if pick < 0.05:
+                row[field_.name] = None
+            elif pick < 0.07:
+                row[field_.name] = rng.choice([math.inf, -math.inf, -0.0, 0.0])
+            elif pick < 0.3:
+                row[field_.name] = round(rng.random() * 4.0 - 2.0, rng.randrange(1, 4))  # on a threshold, often
+            else:
+                row[field_.name] = rng.gauss(0.0, 1.0)
+        rows.append(row)
+    return rows
