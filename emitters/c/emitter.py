@@ -24,6 +24,7 @@ import jinja2
 from emitters.base import EmitOptions, EmittedProgram
 from emitters.c.literals import check_name, comment_text, mangle_identifiers, string_literal
 from emitters.c.support import SUPPORT_FUNCTIONS
+from emitters.c.trees import TreeCode, TreePlan, tree_mode
 from emitters.c.visitor import C_TYPES, ExpressionPrinter
 from emitters.common.schedule import Schedule, render, schedule
 from modelgen.ir import STRING, Model, Node, topological_order
@@ -112,6 +113,11 @@ class CEmitter:
         input_fields = mangle_identifiers(f.name for f in model.inputs)
         output_fields = mangle_identifiers(o.name for o in model.outputs)
         printer = ExpressionPrinter({f.name: ident for f, ident in zip(model.inputs, input_fields)})
+        plan = TreePlan(model, tree_mode(options.extra))
+        inline_everything = Schedule(bindings=(), names={}, model=model)
+        trees = TreeCode(plan, f"{name}_input", lambda node: render(node, inline_everything, printer.render_node),
+                         printer.use)
+        printer.tree_leaf = trees.leaf_text
         body = _render_body(model, schedule(model), printer)
 
         inputs = [
@@ -152,6 +158,11 @@ class CEmitter:
             "outputs": outputs,
             "tables": printer.tables,
             "helpers": [SUPPORT_FUNCTIONS[h] for h in sorted(printer.helpers)],
+            "tree_definitions": trees.definitions,
+            "tree_mode": plan.mode if plan.trees else None,
+            "n_hoisted": plan.n_hoisted,
+            "n_numeric": plan.n_numeric,
+            "n_string": plan.n_string,
             "statements": body.statements,
             "parts": body.parts,
             "temps": body.temps,

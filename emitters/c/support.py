@@ -107,5 +107,39 @@ static long long mg_argmax(const double *values, int n)
     return best;
 }
 """,
+    "mg_in_doubles": """\
+/* Membership in a sorted array of doubles by bisection (NaN is never a member: it fails every test). */
+static int mg_in_doubles(double x, const double *values, int n)
+{
+    int low = 0;
+    int high = n;
+    while (low < high) {
+        const int middle = low + (high - low) / 2;
+        if (values[middle] < x) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low < n && values[low] == x;
+}
+""",
+    "mg_in_strings": """\
+/* Membership in an array of strings sorted by strcmp, by bisection; x is not NULL. */
+static int mg_in_strings(const char *x, const char *const *values, int n)
+{
+    int low = 0;
+    int high = n;
+    while (low < high) {
+        const int middle = low + (high - low) / 2;
+        if (strcmp(values[middle], x) < 0) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low < n && strcmp(values[low], x) == 0;
+}
+""",
 }
 """Helper name -> its C definition."""

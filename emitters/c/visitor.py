@@ -34,6 +34,7 @@ from modelgen.ir import (
     Not,
     Or,
     Sum,
+    TreeLeaf,
     Unary,
 )
 from modelgen.ir.nodes import value_key
@@ -125,20 +126,23 @@ class ExpressionPrinter:
 
     def __init__(self, input_fields: Mapping[str, str]) -> None:
         self.input_fields = dict(input_fields)
+        # set by the emitter when the model has trees (emitters.c.trees.TreeCode.leaf_text)
+        self.tree_leaf: Callable[[TreeLeaf, list[str]], str] | None = None
         self.helpers: list[str] = []
         self.tables: list[str] = []
         self._table_names: dict[tuple[Any, ...], str] = {}
         self.rendered_nodes = 0
 
-    def _use(self, helper: str) -> None:
+    def use(self, helper: str) -> None:
+        """Record that the generated code calls the support function ``helper``."""
         if helper not in self.helpers:
             self.helpers.append(helper)
 
     def _use_template(self, template: str) -> None:
         if template.startswith(_HELPER_CALL_PREFIX):
-            self._use(template.split("(", 1)[0])
+            self.use(template.split("(", 1)[0])
         elif template.startswith("(!" + _HELPER_CALL_PREFIX):
-            self._use(template[2:].split("(", 1)[0])
+            self.use(template[2:].split("(", 1)[0])
 
     def table(self, values: tuple[Any, ...], dtype: DType) -> str:
         """The name of a file-scope constant array holding ``values`` (shared when equal)."""
@@ -218,7 +222,7 @@ _ISIN_HELPERS: dict[DType, str] = {
 
 def _is_in(p: ExpressionPrinter, node: IsIn, args: list[str]) -> str:
     helper = _ISIN_HELPERS[node.x.dtype]
-    p._use(helper)
+    p.use(helper)
     return f"{helper}({args[0]}, {p.table(node.values, node.x.dtype)}, {len(node.values)})"
 
 
@@ -238,13 +242,19 @@ def _sum(p: ExpressionPrinter, node: Sum, args: list[str]) -> str:
 
 
 def _arg_max(p: ExpressionPrinter, node: ArgMax, args: list[str]) -> str:
-    p._use("mg_argmax")
+    p.use("mg_argmax")
     # widening float32 -> double is exact and keeps NaN and order, so one helper serves both
     return f"mg_argmax((const double[]){{{', '.join(args)}}}, {len(args)})"
 
 
 def _lookup(p: ExpressionPrinter, node: Lookup, args: list[str]) -> str:
     return f"{p.table(node.values, node.value_dtype)}[{args[0]}]"
+
+
+def _tree_leaf(p: ExpressionPrinter, node: TreeLeaf, args: list[str]) -> str:
+    if p.tree_leaf is None:
+        raise cannot_express(TARGET, node, "no tree plan was given to the printer")
+    return p.tree_leaf(node, args)
 
 
 def _cast(p: ExpressionPrinter, node: Cast, args: list[str]) -> str:
@@ -272,5 +282,6 @@ _RENDERERS: dict[type[Node], Callable[[ExpressionPrinter, Any, list[str]], str]]
     ArgMax: _arg_max,
     Lookup: _lookup,
     Cast: _cast,
+    TreeLeaf: _tree_leaf,
 }
 """Node type -> renderer; a type missing here gets ``cannot_express``."""
