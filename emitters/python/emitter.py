@@ -19,9 +19,10 @@ from emitters.base import EmitOptions, EmittedProgram
 from emitters.common.schedule import Schedule, render, schedule
 from emitters.python.helpers import HELPERS, close_over
 from emitters.python.literals import docstring_text, input_locals, string_literal
+from emitters.python.trees import TreeCode, bind_trees
 from emitters.python.visitor import PythonVisitor, strip_parens
 from modelgen.errors import TargetCannotExpressError
-from modelgen.ir import STRING, Model, topological_order
+from modelgen.ir import STRING, Model, Node, TreeLeaf, topological_order
 
 MAX_DEPTH = 16
 """Deepest inline expression: short enough to read, and far below CPython's limits (200
@@ -86,8 +87,17 @@ def _score_body(model: Model, plan: Schedule, visitor: PythonVisitor, locals_: t
             next_check += 1
 
     emit_checks_up_to(0)
+    vectors: dict[tuple[Node, ...], str] = {}
     for count, (name, node) in enumerate(plan.bindings, start=1):
-        lines.append(f"{name} = {strip_parens(render(node, plan, visitor.render_node, defining=True), node)}")
+        if isinstance(node, TreeLeaf) and node.splits:
+            # the features of a tree as one tuple, built once per row for all trees that share them
+            if node.features not in vectors:
+                vectors[node.features] = f"fv{len(vectors)}"
+                items = [render(feature, plan, visitor.render_node) for feature in node.features]
+                lines.append(f"{vectors[node.features]} = ({', '.join(items)},)")
+            lines.append(f"{name} = {visitor.trees.call(node, vectors[node.features])}")
+        else:
+            lines.append(f"{name} = {strip_parens(render(node, plan, visitor.render_node, defining=True), node)}")
         emit_checks_up_to(count)
     emit_checks_up_to(len(plan.bindings))
     lines.append("return {")
@@ -115,12 +125,13 @@ class PythonEmitter:
         (['demo.py'], True)
         """
         _check_name(options.name)
-        plan = schedule(model, max_depth=MAX_DEPTH)
+        plan = bind_trees(schedule(model, max_depth=MAX_DEPTH))
         locals_ = input_locals(tuple(f.name for f in model.inputs))
-        visitor = PythonVisitor({f.name: local for f, local in zip(model.inputs, locals_)})
+        trees = TreeCode([node for _, node in plan.bindings if isinstance(node, TreeLeaf)])
+        visitor = PythonVisitor({f.name: local for f, local in zip(model.inputs, locals_)}, trees)
         body = _score_body(model, plan, visitor, locals_)
         helpers = close_over(visitor.used)
-        imports = set(visitor.imports)
+        imports = set(visitor.imports) | trees.imports()
         for helper in helpers:
             imports.update(HELPERS[helper].imports)
         if options.runner:
@@ -137,6 +148,7 @@ class PythonEmitter:
                 for o in model.outputs
             ],
             helpers=[HELPERS[h].source for h in helpers],
+            trees=trees.sources(),
             body=body,
             keys=[string_literal(k) for k in options.keys],
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from emitters.base import cannot_express
 from emitters.python.literals import const_literal, tuple_literal
+from emitters.python.trees import POOLED_LOOKUP_SIZE, TreeCode
 from modelgen.ir import (
     BOOL,
     DOUBLE,
@@ -33,6 +34,7 @@ from modelgen.ir import (
     Not,
     Or,
     Sum,
+    TreeLeaf,
     Unary,
 )
 
@@ -102,8 +104,9 @@ def wraps_in_parens(node: Node) -> bool:
 class PythonVisitor:
     """Renders nodes to Python expressions; ``input_names`` maps each ``Input`` to its local."""
 
-    def __init__(self, input_names: dict[str, str]) -> None:
+    def __init__(self, input_names: dict[str, str], trees: TreeCode | None = None) -> None:
         self.input_names = input_names
+        self.trees = trees if trees is not None else TreeCode(())
         self.used: set[str] = set()
         self.imports: set[str] = set()
         self._table: dict[type[Node], Callable[[Any, list[str]], str]] = {
@@ -122,6 +125,7 @@ class PythonVisitor:
             ArgMax: self._argmax,
             Lookup: self._lookup,
             Cast: self._cast,
+            TreeLeaf: self._tree_leaf,
         }
 
     def render_node(self, node: Node, children: list[str]) -> str:
@@ -204,7 +208,18 @@ class PythonVisitor:
         return "_argmax(" + ", ".join(children) + ")"
 
     def _lookup(self, node: Lookup, children: list[str]) -> str:
+        big = len(node.values) >= POOLED_LOOKUP_SIZE
+        pooled = big or (isinstance(node.index, TreeLeaf) and not self.trees.if_mode)
+        if node.value_dtype in (DOUBLE, FLOAT32) and pooled:
+            offset = self.trees.leaf_offset(node.values)
+            return f"_LEAF_VALUES[{offset} + {children[0]}]" if offset else f"_LEAF_VALUES[{children[0]}]"
         return f"{tuple_literal(node.values, node.value_dtype)}[{children[0]}]"
+
+    def _tree_leaf(self, node: TreeLeaf, children: list[str]) -> str:
+        if node.splits:
+            # trees with splits are bound: emitter.py writes their routing statement itself
+            raise cannot_express(TARGET, node, "a routed tree must be bound to a variable")
+        return "0"
 
     def _cast(self, node: Cast, children: list[str]) -> str:
         source, x = node.x.dtype, children[0]
