@@ -265,7 +265,8 @@ def lower_hist_gradient_boosting_classifier(estimator: Any, columns: Columns, wh
             raise UnsupportedModelError(f"{len(classes)} classes with loss {loss.__name__} and one tree", where)
         # HalfBinomialLoss.predict_proba: proba[:, 1] = expit(raw); proba[:, 0] = 1 - proba[:, 1]
         positive = expit(scores[0])
-        return ClassifierOutputs(classes, binary_label(scores[0], classes), (one_minus(positive), positive), (scores[0],))
+        label = binary_label(scores[0], classes)
+        return ClassifierOutputs(classes, label, (one_minus(positive), positive), (scores[0],))
     if loss is not HalfMultinomialLoss or len(classes) != len(scores):
         raise UnsupportedModelError(f"{len(classes)} classes with loss {loss.__name__} and {len(scores)} trees", where)
     probabilities = softmax_strided(scores)
