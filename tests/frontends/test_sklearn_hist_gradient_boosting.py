@@ -30,6 +30,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.extmath import softmax
+from threadpoolctl import threadpool_limits
 
 from modelgen.compiler import lower
 from modelgen.errors import UnsupportedModelError
@@ -40,6 +41,14 @@ from modelgen.ir.evaluate import evaluate
 from modelgen.passes import run_passes
 
 # --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def one_openmp_thread() -> Any:
+    """HGB fits and predicts with OpenMP; on a shared 2-core box oversubscribed threads make a fit
+    20x slower. Per-row results do not depend on the thread count (each row is routed alone)."""
+    with threadpool_limits(1):
+        yield
 
 
 def float32_neighbours(t: float) -> list[float]:
@@ -451,7 +460,7 @@ def test_scale_500_iterations_depth_8(tmp_path: Path, capsys: pytest.CaptureFixt
     """A 500-iteration, max_depth=8 classifier through ``modelgen.compiler.lower`` (load + passes)
     with the default recursion limit; spot-checked against scikit-learn on a few rows."""
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4000, 10))
+    x = rng.normal(size=(2000, 6))
     x[rng.random(size=x.shape) < 0.05] = np.nan
     y = (np.nan_to_num(x[:, 0]) * np.nan_to_num(x[:, 1]) + np.sin(3 * np.nan_to_num(x[:, 2])) > 0).astype(int)
     estimator = HistGradientBoostingClassifier(
@@ -474,5 +483,5 @@ def test_scale_500_iterations_depth_8(tmp_path: Path, capsys: pytest.CaptureFixt
     sums = [n for n in topological_order(model.roots) if isinstance(n, Sum)]
     assert sums and all(len(s.terms) <= 25 for s in sums)
     assert sum(1 for n in topological_order(model.roots) if isinstance(n, Lookup)) >= 500
-    rows = adversarial_rows([f"x{i}" for i in range(10)], np.nan_to_num(x), 9, n_random=90, n_train=20)
+    rows = adversarial_rows([f"x{i}" for i in range(6)], np.nan_to_num(x), 9, n_random=90, n_train=20)
     _ = assert_parity(model, estimator, rows[:130])
