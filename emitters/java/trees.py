@@ -12,7 +12,10 @@ of at most ``CHUNK_CHARS`` characters (a class-file string constant holds at mos
 returned ``CHUNKS_PER_METHOD`` at a time by small ``treeDataN()`` methods and decoded once when
 the class loads. Doubles travel as their raw IEEE bits, so every threshold and leaf value is
 exact, -0.0, the infinities and subnormals included. ``route`` walks one tree from its root row:
-O(depth) per tree and row, never every node.
+O(depth) per tree and row, never every node. Children are numbered within their tree (``-1 -
+leaf`` for a leaf, as in the IR), so ``LEFT``/``RIGHT`` are ``short[]`` whenever every tree has
+fewer than 32,768 splits and leaves, and ``FEATURE`` is a ``byte[]`` below 128 feature slots:
+~14 bytes per split instead of 21.
 
 Kinds (``KIND`` table), with ``x`` the split's feature and ``t`` its threshold:
 
@@ -35,10 +38,9 @@ from __future__ import annotations
 import base64
 import math
 import struct
-from collections.abc import Sequence
 
 from modelgen.errors import TargetCannotExpressError
-from modelgen.ir import STRING, DType, Split, TreeLeaf
+from modelgen.ir import STRING, TreeLeaf
 from modelgen.ir.nodes import ConstValue
 
 CHUNK_CHARS = 65532
@@ -56,7 +58,8 @@ ROUTE_SOURCE = """    /**
      * The leaf number one tree sends a row to, walking the node tables from row {@code node}
      * (the tree's root) down: one comparison per level. See the KIND table in the generator.
      */
-    private static int route(int node, double[] fx, String[] fs) {
+    private static int route(int root, double[] fx, String[] fs) {
+        int node = root;
         while (true) {
             int kind = KIND[node];
             boolean left;
@@ -91,7 +94,7 @@ ROUTE_SOURCE = """    /**
             if (child < 0) {
                 return -1 - child;
             }
-            node = child;
+            node = root + child;
         }
     }
 
@@ -116,8 +119,16 @@ ROUTE_SOURCE = """    /**
     }"""
 
 
-def _bits_key(values: Sequence[ConstValue]) -> tuple[object, ...]:
-    return tuple(struct.pack(">d", v) if isinstance(v, float) else v for v in values)
+def _integer_type(low: int, high: int) -> tuple[str, str, int]:
+    """The smallest Java integer array holding ``low..high``: element type, struct code, bytes."""
+    if -(2**7) <= low and high < 2**7:
+        return "byte", "b", 1
+    if -(2**15) <= low and high < 2**15:
+        return "short", "h", 2
+    return "int", "i", 4
+
+
+_BUFFER_VIEWS = {"byte": "", "short": "asShortBuffer().", "int": "asIntBuffer().", "double": "asDoubleBuffer()."}
 
 
 class TreePool:
@@ -135,15 +146,16 @@ class TreePool:
         self.left: list[int] = []
         self.right: list[int] = []
         self.kind: list[int] = []
-        self.leaf_values: list[float] = []
-        self._leaf_offsets: dict[tuple[object, ...], int] = {}
+        self._leaf_bytes: list[bytes] = []
+        self.leaf_count = 0
+        self._leaf_offsets: dict[bytes, int] = {}
         self.double_sets: list[tuple[float, ...]] = []
         self.string_sets: list[tuple[str, ...]] = []
         self._set_index: dict[tuple[object, ...], int] = {}
         self._roots: dict[TreeLeaf, int] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.kind or self.leaf_values)
+        return bool(self.kind or self.leaf_count)
 
     def add_tree(self, tree: TreeLeaf) -> int:
         """The table row of ``tree``'s root (the tree is added once, however often it is asked for)."""
@@ -152,27 +164,26 @@ class TreePool:
         base = len(self.kind)
         if base + len(tree.splits) > MAX_TABLE_ROWS:
             raise TargetCannotExpressError(f"java: more than {MAX_TABLE_ROWS} tree nodes in one class")
-        for split in tree.splits:
-            self._add_split(tree, split, base)
+        slots = [self.feature_slots[feature] for feature in tree.features]
+        splits = tree.splits
+        # column by column with comprehensions: a million-split forest is packed in about a second
+        self.feature.extend([slots[s[0]] for s in splits])
+        self.left.extend([s[4] for s in splits])
+        self.right.extend([s[5] for s in splits])
+        kinds = [_THRESHOLD_KINDS.get((s[1], s[3]), -1) for s in splits]
+        self.threshold.extend([s[2] if kind >= 0 else 0.0 for s, kind in zip(splits, kinds)])  # type: ignore[misc]
+        for index, kind in enumerate(kinds):
+            if kind < 0:  # a category split: its kind, and its set's index in the threshold column
+                split = splits[index]
+                is_string = tree.features[split.feature].dtype is STRING
+                kinds[index] = (8 if is_string else 4) + (2 if split.test == "notin" else 0) + int(split.missing_left)
+                self.threshold[base + index] = float(self._set(split.operand, is_string))  # type: ignore[arg-type]
+        self.kind.extend(kinds)
         self._roots[tree] = base
         return base
 
-    def _add_split(self, tree: TreeLeaf, split: Split, base: int) -> None:
-        feature = tree.features[split.feature]
-        self.feature.append(self.feature_slots[feature])
-        self.left.append(split.left if split.left < 0 else base + split.left)
-        self.right.append(split.right if split.right < 0 else base + split.right)
-        if split.test in ("le", "lt"):
-            self.kind.append(_THRESHOLD_KINDS[(split.test, split.missing_left)])
-            self.threshold.append(float(split.operand))  # type: ignore[arg-type]
-            return
-        is_string = feature.dtype is STRING
-        offset = 8 if is_string else 4
-        self.kind.append(offset + (2 if split.test == "notin" else 0) + (1 if split.missing_left else 0))
-        self.threshold.append(float(self._set(split.operand, is_string)))  # type: ignore[arg-type]
-
     def _set(self, members: tuple[ConstValue, ...], is_string: bool) -> int:
-        key = (is_string, _bits_key(members))
+        key = (is_string, *(struct.pack(">d", m) if isinstance(m, float) else m for m in members))
         if key not in self._set_index:
             if is_string:
                 self._set_index[key] = len(self.string_sets)
@@ -183,24 +194,41 @@ class TreePool:
                 self.double_sets.append(tuple(float(m) for m in members if not math.isnan(float(m))))
         return self._set_index[key]
 
-    def leaf_offset(self, values: tuple[ConstValue, ...], dtype: DType) -> int:
-        """Where ``values`` start in the shared ``LEAF_VALUES`` table (identical tables are shared)."""
-        key = _bits_key(values)
-        if key not in self._leaf_offsets:
-            offset = len(self.leaf_values)
-            if offset + len(values) > MAX_TABLE_ROWS:
+    def leaf_offset(self, values: tuple[ConstValue, ...]) -> int:
+        """Where ``values`` (doubles) start in the shared ``LEAF_VALUES`` table; identical tables are shared."""
+        packed = struct.pack(f">{len(values)}d", *values)
+        if packed not in self._leaf_offsets:
+            if self.leaf_count + len(values) > MAX_TABLE_ROWS:
                 raise TargetCannotExpressError(f"java: more than {MAX_TABLE_ROWS} leaf values in one class")
-            self._leaf_offsets[key] = offset
-            self.leaf_values.extend(float(v) for v in values)  # type: ignore[arg-type]
-        return self._leaf_offsets[key]
+            self._leaf_offsets[packed] = self.leaf_count
+            self._leaf_bytes.append(packed)
+            self.leaf_count += len(values)
+        return self._leaf_offsets[packed]
+
+    def _columns(self) -> list[tuple[str, str, int]]:
+        """(array name, element type, length) of the packed columns, in payload order."""
+        feature_type = _integer_type(0, max(self.feature, default=0))[0]
+        child_type = _integer_type(min(self.left + self.right, default=0), max(self.left + self.right, default=0))[0]
+        nodes = len(self.kind)
+        return [
+            ("THRESHOLD", "double", nodes),
+            ("LEAF_VALUES", "double", self.leaf_count),
+            ("FEATURE", feature_type, nodes),
+            ("LEFT", child_type, nodes),
+            ("RIGHT", child_type, nodes),
+            ("KIND", "byte", nodes),
+        ]
 
     def _payload(self) -> bytes:
+        codes = {"byte": "b", "short": "h", "int": "i", "double": "d"}
+        columns = self._columns()
+        nodes = len(self.kind)
         parts = [
-            struct.pack(f">{len(self.threshold)}d", *self.threshold),
-            struct.pack(f">{len(self.leaf_values)}d", *self.leaf_values),
-            struct.pack(f">{len(self.feature)}i", *self.feature),
-            struct.pack(f">{len(self.left)}i", *self.left),
-            struct.pack(f">{len(self.right)}i", *self.right),
+            struct.pack(f">{nodes}d", *self.threshold),
+            *self._leaf_bytes,
+            struct.pack(f">{nodes}{codes[columns[2][1]]}", *self.feature),
+            struct.pack(f">{nodes}{codes[columns[3][1]]}", *self.left),
+            struct.pack(f">{nodes}{codes[columns[4][1]]}", *self.right),
             bytes(self.kind),
         ]
         for members in self.double_sets:
@@ -213,22 +241,14 @@ class TreePool:
                 parts.append(struct.pack(">i", len(units) // 2) + units)
         return b"".join(parts)
 
-    @staticmethod
-    def _chunks(payload: bytes) -> list[str]:
-        text = base64.b64encode(payload).decode("ascii")
-        return [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
-
     def declarations(self) -> list[str]:
         """The table fields and the static block that fills them, as class-body text."""
-        nodes, leaves = len(self.kind), len(self.leaf_values)
         return [
             "    // decision-tree tables, unpacked from treeDataN() when the class loads (see route)",
-            f"    private static final double[] THRESHOLD = new double[{nodes}];",
-            f"    private static final double[] LEAF_VALUES = new double[{leaves}];",
-            f"    private static final int[] FEATURE = new int[{nodes}];",
-            f"    private static final int[] LEFT = new int[{nodes}];",
-            f"    private static final int[] RIGHT = new int[{nodes}];",
-            f"    private static final byte[] KIND = new byte[{nodes}];",
+            *(
+                f"    private static final {java_type}[] {name} = new {java_type}[{length}];"
+                for name, java_type, length in self._columns()
+            ),
             f"    private static final double[][] DSETS = new double[{len(self.double_sets)}][];",
             f"    private static final String[][] SSETS = new String[{len(self.string_sets)}][];",
             "",
@@ -240,27 +260,23 @@ class TreePool:
     def methods(self) -> list[str]:
         """``route``, the unpacking code and the ``treeDataN()`` string-constant methods."""
         payload = self._payload()
-        chunks = self._chunks(payload)
+        text = base64.b64encode(payload).decode("ascii")
+        chunks = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
         groups = [chunks[i : i + CHUNKS_PER_METHOD] for i in range(0, len(chunks), CHUNKS_PER_METHOD)]
-        payload_length = len(payload)
+        sizes = {"byte": 1, "short": 2, "int": 4, "double": 8}
+        columns: list[str] = []
+        for name, java_type, _ in self._columns():
+            columns.append(f"        data.{_BUFFER_VIEWS[java_type]}get({name});")
+            if java_type != "byte":  # a view does not move the buffer's position
+                columns.append(f"        data.position(data.position() + {sizes[java_type]} * {name}.length);")
         unpack = [
             "    /** Decodes the tables; doubles are raw IEEE bits, so every value is exact. */",
             "    private static void unpackTrees() {",
-            f"        byte[] bytes = new byte[{payload_length}];",
+            f"        byte[] bytes = new byte[{len(payload)}];",
             "        int at = 0;",
             *(f"        at = decode(treeData{i}(), bytes, at);" for i in range(len(groups))),
             "        java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(bytes);",
-            "        data.asDoubleBuffer().get(THRESHOLD);",
-            "        data.position(data.position() + 8 * THRESHOLD.length);",
-            "        data.asDoubleBuffer().get(LEAF_VALUES);",
-            "        data.position(data.position() + 8 * LEAF_VALUES.length);",
-            "        data.asIntBuffer().get(FEATURE);",
-            "        data.position(data.position() + 4 * FEATURE.length);",
-            "        data.asIntBuffer().get(LEFT);",
-            "        data.position(data.position() + 4 * LEFT.length);",
-            "        data.asIntBuffer().get(RIGHT);",
-            "        data.position(data.position() + 4 * RIGHT.length);",
-            "        data.get(KIND);",
+            *columns,
             "        for (int i = 0; i < DSETS.length; i++) {",
             "            DSETS[i] = new double[data.getInt()];",
             "            data.asDoubleBuffer().get(DSETS[i]);",

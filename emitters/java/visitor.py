@@ -351,7 +351,7 @@ class JavaExpressions:
         values, dtype = node.values, node.value_dtype  # type: ignore[attr-defined]
         pooled = isinstance(node.index, TreeLeaf) or len(values) >= POOLED_LOOKUP_SIZE  # type: ignore[attr-defined]
         if dtype in (DOUBLE, FLOAT32) and pooled:
-            offset = self.pool.leaf_offset(values, dtype)
+            offset = self.pool.leaf_offset(values)
             index = f"{offset} + (int) {children[0]}" if offset else f"(int) {children[0]}"
             # float32 values are stored as doubles (exact), narrowing back is exact too
             return f"LEAF_VALUES[{index}]" if dtype is DOUBLE else f"((float) LEAF_VALUES[{index}])"

@@ -49,9 +49,10 @@ POOLED_LOOKUP_SIZE = 64
 _THRESHOLD_KINDS = {("le", False): 0, ("le", True): 1, ("lt", False): 2, ("lt", True): 3}
 _THRESHOLD_TESTS = {0: "{x} <= {t}", 1: "not {x} > {t}", 2: "{x} < {t}", 3: "not {x} >= {t}"}
 
-ROUTE_SOURCE = '''def _route(node, f):
-    """The leaf number a tree sends feature vector f to, walking the packed tables from its root."""
+ROUTE_SOURCE = '''def _route(root, f):
+    """The leaf number a tree sends feature tuple f to, walking the packed tables from its root row."""
     kinds, features, thresholds, lefts, rights = _KIND, _FEATURE, _THRESHOLD, _LEFT, _RIGHT
+    node = root
     while True:
         kind = kinds[node]
         x = f[features[node]]
@@ -67,9 +68,10 @@ ROUTE_SOURCE = '''def _route(node, f):
             left = kind & 1 == 1
         else:
             left = (x in _SETS[int(thresholds[node])]) == (kind < 6)
-        node = lefts[node] if left else rights[node]
-        if node < 0:
-            return -1 - node'''
+        child = lefts[node] if left else rights[node]
+        if child < 0:
+            return -1 - child
+        node = root + child'''
 
 
 def bind_trees(plan: Schedule) -> Schedule:
@@ -117,8 +119,9 @@ class TreeCode:
         self.left: list[int] = []
         self.right: list[int] = []
         self.kind: list[int] = []
-        self.leaf_values: list[float] = []
-        self._leaf_offsets: dict[tuple[object, ...], int] = {}
+        self._leaf_bytes: list[bytes] = []
+        self.leaf_count = 0
+        self._leaf_offsets: dict[bytes, int] = {}
 
     def call(self, tree: TreeLeaf, vector: str) -> str:
         """The expression routing ``tree`` over the feature tuple named ``vector``."""
@@ -132,12 +135,13 @@ class TreeCode:
         return self._calls[tree].format(vector=vector)
 
     def leaf_offset(self, values: tuple[ConstValue, ...]) -> int:
-        """Where ``values`` start in ``_LEAF_VALUES`` (identical tables are stored once)."""
-        key = _bits_key(values)
-        if key not in self._leaf_offsets:
-            self._leaf_offsets[key] = len(self.leaf_values)
-            self.leaf_values.extend(float(v) for v in values)  # type: ignore[arg-type]
-        return self._leaf_offsets[key]
+        """Where ``values`` (doubles) start in ``_LEAF_VALUES`` (identical tables are stored once)."""
+        packed = struct.pack(f"<{len(values)}d", *values)
+        if packed not in self._leaf_offsets:
+            self._leaf_offsets[packed] = self.leaf_count
+            self._leaf_bytes.append(packed)
+            self.leaf_count += len(values)
+        return self._leaf_offsets[packed]
 
     def _set(self, members: tuple[ConstValue, ...], feature: Node) -> int:
         key = (feature.dtype is STRING, _bits_key(members))
@@ -184,31 +188,34 @@ class TreeCode:
 
     def _add_rows(self, tree: TreeLeaf) -> int:
         base = len(self.kind)
-        for split in tree.splits:
-            self.feature.append(split.feature)
-            self.left.append(split.left if split.left < 0 else base + split.left)
-            self.right.append(split.right if split.right < 0 else base + split.right)
-            if split.test in ("le", "lt"):
-                self.kind.append(_THRESHOLD_KINDS[(split.test, split.missing_left)])
-                self.threshold.append(float(split.operand))  # type: ignore[arg-type]
-            else:
-                feature = tree.features[split.feature]
-                self.kind.append(4 + (2 if split.test == "notin" else 0) + (1 if split.missing_left else 0))
-                self.threshold.append(float(self._set(split.operand, feature)))  # type: ignore[arg-type]
+        splits = tree.splits
+        # column by column with comprehensions: a million-split forest is packed in about a second;
+        # children stay numbered within their tree (_route adds the root's row)
+        self.feature.extend([s[0] for s in splits])
+        self.left.extend([s[4] for s in splits])
+        self.right.extend([s[5] for s in splits])
+        kinds = [_THRESHOLD_KINDS.get((s[1], s[3]), -1) for s in splits]
+        self.threshold.extend([s[2] if kind >= 0 else 0.0 for s, kind in zip(splits, kinds)])  # type: ignore[misc]
+        for index, kind in enumerate(kinds):
+            if kind < 0:  # a category split: its kind, and its set's index in the threshold column
+                split = splits[index]
+                kinds[index] = 4 + (2 if split.test == "notin" else 0) + int(split.missing_left)
+                self.threshold[base + index] = float(self._set(split.operand, tree.features[split.feature]))  # type: ignore[arg-type]
+        self.kind.extend(kinds)
         if len(self.kind) >= 2**31:
             raise TargetCannotExpressError("python: more than 2**31 tree nodes in one module")
         return base
 
     def imports(self) -> set[str]:
         """Modules the tree code imports."""
-        return {"array", "base64", "sys"} if self.kind or self.leaf_values else set()
+        return {"array", "base64", "sys"} if self.kind or self.leaf_count else set()
 
     def sources(self) -> list[str]:
         """Module-level blocks: category sets, packed tables, ``_route`` and the tree functions."""
         blocks: list[str] = []
         if self.sets:
             blocks.append("_SETS = (\n" + "".join(f"    {s},\n" for s in self.sets) + ")")
-        if self.kind or self.leaf_values:
+        if self.kind or self.leaf_count:
             blocks.append(self._tables())
         if self.kind:
             blocks.append(ROUTE_SOURCE)
@@ -216,29 +223,34 @@ class TreeCode:
         return blocks
 
     def _tables(self) -> str:
-        counts = (len(self.threshold), len(self.leaf_values), len(self.feature), len(self.left), len(self.right))
-        layout = ", ".join(f'("{code}", {n})' for code, n in zip("ddiiib", (*counts, len(self.kind))))
+        nodes = len(self.kind)
+        feature_code = _integer_code(0, max(self.feature, default=0))
+        children = self.left + self.right
+        child_code = _integer_code(min(children, default=0), max(children, default=0))
         payload = b"".join(
             (
-                struct.pack(f"<{counts[0]}d", *self.threshold),
-                struct.pack(f"<{counts[1]}d", *self.leaf_values),
-                struct.pack(f"<{counts[2]}i", *self.feature),
-                struct.pack(f"<{counts[3]}i", *self.left),
-                struct.pack(f"<{counts[4]}i", *self.right),
-                struct.pack(f"<{len(self.kind)}b", *self.kind),
+                struct.pack(f"<{nodes}d", *self.threshold),
+                *self._leaf_bytes,
+                struct.pack(f"<{nodes}{feature_code}", *self.feature),
+                struct.pack(f"<{nodes}{child_code}", *self.left),
+                struct.pack(f"<{nodes}{child_code}", *self.right),
+                struct.pack(f"<{nodes}b", *self.kind),
             )
         )
+        codes = ("d", "d", feature_code, child_code, child_code, "b")
+        counts = (nodes, self.leaf_count, nodes, nodes, nodes, nodes)
+        layout = ", ".join(f'("{code}", {count})' for code, count in zip(codes, counts))
         text = base64.b64encode(payload).decode("ascii")
         lines = "".join(f'    "{text[i : i + LINE_CHARS]}"\n' for i in range(0, len(text), LINE_CHARS))
         return f'''def _unpack_tables(text):
-    """The packed tree tables (little-endian IEEE doubles and 32-bit ints) as arrays."""
+    """The packed tree tables (little-endian IEEE doubles and integers) as arrays."""
     data = base64.b64decode(text)
     layout = ({layout})
     tables = []
     at = 0
     for code, count in layout:
         table = array.array(code)
-        if table.itemsize != {{"d": 8, "i": 4, "b": 1}}[code]:
+        if table.itemsize != {{"d": 8, "i": 4, "h": 2, "b": 1}}[code]:
             raise ImportError("this Python's array type %r is not %d bytes" % (code, table.itemsize))
         end = at + count * table.itemsize
         table.frombytes(data[at:end])
@@ -252,3 +264,12 @@ class TreeCode:
 _THRESHOLD, _LEAF_VALUES, _FEATURE, _LEFT, _RIGHT, _KIND = _unpack_tables(
 {lines}    ""
 )'''
+
+
+def _integer_code(low: int, high: int) -> str:
+    """The smallest ``array`` integer type code holding ``low..high`` (sizes checked at import)."""
+    if -(2**7) <= low and high < 2**7:
+        return "b"
+    if -(2**15) <= low and high < 2**15:
+        return "h"
+    return "i"
