@@ -309,9 +309,13 @@ def test_multi_output_forest_regressor() -> None:
 
 
 def test_forest_sum_starts_from_positive_zero() -> None:
-    # every tree predicts -0.0: numpy's zeros + -0.0 + ... is +0.0, and so is the IR
-    x, _ = regression_data(9)
-    forest = RandomForestRegressor(n_estimators=3, max_depth=2, random_state=0).fit(x, np.full(len(x), -0.0))
+    # every leaf -0.0 (written into the fitted trees: a criterion's mean never gives -0.0):
+    # each tree predicts -0.0, numpy's zeros + -0.0 + ... is +0.0, and so must the IR be
+    x, y = regression_data(9)
+    forest = RandomForestRegressor(n_estimators=3, max_depth=2, random_state=0).fit(x, y)
+    for tree in forest.estimators_:
+        tree.tree_.value[:] = -0.0
+    assert math.copysign(1.0, forest.estimators_[0].predict(x[:1])[0]) == -1.0
     model = run_passes(lower_estimator(forest))
     (got,) = evaluate(model, {"x0": 0.0, "x1": 0.0, "x2": 0.0}).values()
     want = forest.predict(np.zeros((1, 3)))[0]
@@ -351,6 +355,18 @@ def test_gradient_boosting_classifier(n_classes: int, labels: list[Any] | None, 
 def test_gradient_boosting_regressor(kwargs: dict[str, Any]) -> None:
     x, y = regression_data(11)
     check_model(GradientBoostingRegressor(n_estimators=9, max_depth=3, random_state=0, **kwargs).fit(x, y), x)
+
+
+def test_gradient_boosting_label_of_a_zero_score_is_the_second_class() -> None:
+    # predict uses raw >= 0: every leaf value zeroed (init 'zero') makes the raw score exactly 0.0
+    x, y = classification_data(20, 2, ["first", "second"])
+    estimator = GradientBoostingClassifier(n_estimators=3, max_depth=2, init="zero", random_state=0).fit(x, y)
+    for tree in estimator.estimators_.ravel():
+        tree.tree_.value[:] = 0.0
+    assert estimator.predict(x[:1])[0] == "second"
+    model = run_passes(lower_estimator(estimator))
+    assert max_ulp(assert_parity(model, estimator, all_rows(estimator, names_of(3), x, 21), min_rejected=1)) == 0
+    assert evaluate(model, {"x0": 0.0, "x1": 0.0, "x2": 0.0})["label"] == "second"
 
 
 def test_gradient_boosting_with_a_row_dependent_init_is_refused() -> None:
@@ -425,24 +441,25 @@ def test_multi_output_classifier_is_refused() -> None:
 # --------------------------------------------------------------------------- scale
 
 
-def _no_recursion_lower(estimator: Any, path: Any) -> tuple[float, float, int]:
-    """Dump, then ``compiler.lower`` (load + passes); seconds to lower, to walk, and the node count."""
+def _no_recursion_lower(estimator: Any, path: Any) -> tuple[float, float, int, int]:
+    """Dump, then ``compiler.lower`` (load + passes); seconds to lower, to walk, node and split counts."""
     joblib.dump(estimator, path)
     start = time.perf_counter()
     model = lower(path)
     lowered = time.perf_counter() - start
     start = time.perf_counter()
     nodes: list[Node] = topological_order(model.roots)
-    return lowered, time.perf_counter() - start, len(nodes)
+    walked = time.perf_counter() - start
+    return lowered, walked, len(nodes), sum(len(n.splits) for n in nodes if isinstance(n, TreeLeaf))
 
 
 def test_scale_forest_and_boosting_lower_without_recursion(tmp_path: Any) -> None:
     rng = np.random.default_rng(19)
-    x = rng.normal(size=(3000, 8))
-    y = x @ rng.normal(size=8) + rng.normal(scale=0.5, size=3000)
+    x = rng.normal(size=(1000, 8))
+    y = x @ rng.normal(size=8) + rng.normal(scale=0.5, size=1000)
     forest = RandomForestRegressor(n_estimators=1000, max_depth=12, n_jobs=2, random_state=0).fit(x, y)
     boosting = GradientBoostingRegressor(n_estimators=1000, max_depth=8, random_state=0).fit(x, y)
     for name, estimator in (("forest", forest), ("boosting", boosting)):
-        seconds, walk, n_nodes = _no_recursion_lower(estimator, tmp_path / f"{name}.joblib")
-        print(f"{name}: lower {seconds:.2f} s, topological walk {walk:.2f} s, {n_nodes} IR nodes")
+        seconds, walk, n_nodes, n_splits = _no_recursion_lower(estimator, tmp_path / f"{name}.joblib")
+        print(f"{name}: lower {seconds:.2f} s, walk {walk:.2f} s, {n_nodes} IR nodes, {n_splits} splits")
         assert n_nodes > 1000

@@ -79,7 +79,8 @@ class Routing:
 
     def values(self, per_node: np.ndarray) -> Node:
         """``per_node[leaf]``: the value table of the leaves, indexed by the routing (a constant for one leaf)."""
-        values = tuple(float(per_node[n]) for n in self.leaf_nodes)
+        table: list[float] = np.asarray(per_node, dtype=np.float64).tolist()
+        values = tuple(table[n] for n in self.leaf_nodes)
         if self.leaf is None:
             return Const(values[0])
         return Lookup(self.leaf, values, DOUBLE)
@@ -98,38 +99,31 @@ def tree_routing(tree: Any, features: Sequence[Node], where: str) -> Routing:
     Internal nodes become splits in node-id order (the root, node 0, is split 0); leaves are
     numbered in node-id order. Only the features some split reads are passed to the node.
     """
-    left = np.asarray(tree.children_left)
-    right = np.asarray(tree.children_right)
-    feature = np.asarray(tree.feature)
-    threshold = np.asarray(tree.threshold, dtype=np.float64)
-    missing_left = getattr(tree, "missing_go_to_left", None)
-    if missing_left is None:
+    # plain lists: numpy scalar indexing would dominate a 1,000-tree forest
+    left: list[int] = np.asarray(tree.children_left).tolist()
+    right: list[int] = np.asarray(tree.children_right).tolist()
+    feature: list[int] = np.asarray(tree.feature).tolist()
+    threshold: list[float] = np.asarray(tree.threshold, dtype=np.float64).tolist()
+    missing = getattr(tree, "missing_go_to_left", None)
+    if missing is None:
         raise UnsupportedModelError("a tree without missing_go_to_left (pickled by scikit-learn < 1.3)", where)
-    missing_left = np.asarray(missing_left)
-    internal = [n for n in range(int(tree.node_count)) if left[n] != _TREE_LEAF]
-    leaves = tuple(n for n in range(int(tree.node_count)) if left[n] == _TREE_LEAF)
+    missing_left: list[bool] = np.asarray(missing, dtype=bool).tolist()
+    internal = [n for n, child in enumerate(left) if child != _TREE_LEAF]
+    leaves = tuple(n for n, child in enumerate(left) if child == _TREE_LEAF)
     if not internal:
         return Routing(None, leaves)
-    split_of = {n: i for i, n in enumerate(internal)}
-    leaf_of = {n: i for i, n in enumerate(leaves)}
-    used = sorted({int(feature[n]) for n in internal})
-    if used[-1] >= len(features):
+    # a child reference: the split index of an internal node, -1 - leaf number of a leaf
+    ref = [0] * len(left)
+    for i, n in enumerate(internal):
+        ref[n] = i
+    for i, n in enumerate(leaves):
+        ref[n] = -1 - i
+    used = sorted({feature[n] for n in internal})
+    if used[0] < 0 or used[-1] >= len(features):
         raise UnsupportedModelError(f"a split on feature {used[-1]} of {len(features)}", where)
     slot = {f: i for i, f in enumerate(used)}
-
-    def child(node: int) -> int:
-        return split_of[node] if node in split_of else -1 - leaf_of[node]
-
     splits = [
-        Split(
-            slot[int(feature[n])],
-            "le",
-            float(threshold[n]),
-            bool(missing_left[n]),
-            child(int(left[n])),
-            child(int(right[n])),
-        )
-        for n in internal
+        Split(slot[feature[n]], "le", threshold[n], missing_left[n], ref[left[n]], ref[right[n]]) for n in internal
     ]
     return Routing(TreeLeaf(tuple(features[f] for f in used), tuple(splits)), leaves)
 
