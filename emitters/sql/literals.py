@@ -4,9 +4,9 @@ Identifiers and strings go through sqlglot's own quoting (``"`` doubled in ident
 doubled in strings), so a name like ``weird name "'; --`` is always one quoted identifier.
 Doubles must read back to the identical bits in the target engine:
 
-- DuckDB (and PostgreSQL later): ``CAST('<repr>' AS DOUBLE)`` -- a string cast goes through
-  the engine's correctly-rounded text-to-double parser, and it is the only way to write
-  ``'inf'``, ``'-inf'`` and ``'nan'``.
+- DuckDB: ``<repr>e0`` -- a literal with an exponent is a DOUBLE read by the engine's
+  correctly-rounded parser (short: a tree ensemble prints millions of them); ``'inf'``,
+  ``'-inf'`` and ``'nan'`` only exist as ``CAST('inf' AS DOUBLE)``.
 - SQLite: its decimal parser is *not* correctly rounded (about 1 in 150 random doubles read
   back one ULP off, even ``1e-12``-sized ones), so a non-integral double is built exactly as
   ``m * POWER(2.0, e)`` (an odd 53-bit integer times an exact power of two, one exact rounding),
@@ -58,9 +58,15 @@ def boolean(value: bool) -> exp.Boolean:
     return exp.true() if value else exp.false()
 
 
+_TYPES: dict[str, exp.DataType] = {}
+
+
 def cast(expression: exp.Expression, type_name: str) -> exp.Cast:
     """``CAST(expression AS type_name)``."""
-    return exp.Cast(this=expression, to=exp.DataType.build(type_name))
+    # DataType.build parses the name every call: once per name, then cheap copies
+    if type_name not in _TYPES:
+        _TYPES[type_name] = exp.DataType.build(type_name)
+    return exp.Cast(this=expression, to=_TYPES[type_name].copy())
 
 
 _CONSTANT = "modelgen_constant"
@@ -79,14 +85,21 @@ def constant_value(expression: exp.Expression) -> float | None:
 
 
 def duckdb_double(value: float) -> exp.Expression:
-    """DuckDB double literal: ``CAST('0.1' AS DOUBLE)``, ``CAST('-inf' AS DOUBLE)``, ``CAST('nan' AS DOUBLE)``."""
-    if math.isnan(value):
-        text = "nan"
-    elif math.isinf(value):
-        text = "inf" if value > 0 else "-inf"
-    else:
-        text = repr(value)
-    return _mark(cast(string(text), "DOUBLE"), value)
+    """DuckDB double literal: ``1e-1``, ``-0.5e0``, ``CAST('-inf' AS DOUBLE)``, ``CAST('nan' AS DOUBLE)``.
+
+    A number with an exponent is a DOUBLE in DuckDB, read by its correctly rounded parser
+    (checked on 60,000 random bit patterns); without one, ``0.1`` would be a DECIMAL.
+
+    >>> duckdb_double(-0.1).sql(dialect="duckdb")
+    '-0.1e0'
+    """
+    if math.isnan(value) or math.isinf(value):
+        text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return _mark(cast(string(text), "DOUBLE"), value)
+    digits = repr(abs(value))
+    number = exp.Literal.number(digits if "e" in digits else digits + "e0")
+    # the sign as a unary minus on the literal (exact; -0.0e0 is -0.0)
+    return _mark(exp.Neg(this=number) if math.copysign(1.0, value) < 0 else number, value)
 
 
 def sqlite_double(value: float) -> exp.Expression:

@@ -94,6 +94,11 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
     return [node for node in order if node in bound]
 
 
+def _alias(expression: exp.Expression, name: str) -> exp.Expression:
+    # copy=False: sqlglot would otherwise deep-copy every (possibly huge) expression it aliases
+    return exp.alias_(expression, literals.identifier(name), copy=False)
+
+
 def _is_tree(node: Node) -> bool:
     return isinstance(node, TreeLeaf) or (isinstance(node, Lookup) and isinstance(node.index, TreeLeaf))
 
@@ -147,12 +152,12 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     layer0: list[exp.Expression] = []
     key_columns = [f"{PREFIX}key{i}" for i in range(len(keys))]
     for key, internal in zip(keys, key_columns):
-        layer0.append(exp.alias_(literals.column(key), literals.identifier(internal)))
+        layer0.append(_alias(literals.column(key), internal))
     for i, field_ in enumerate(model.inputs):
         internal = f"{PREFIX}in{i}"
         source = literals.column(field_.name)
         read = source if field_.dtype is STRING else dialect.read_double(source, field_.name)
-        layer0.append(exp.alias_(read, literals.identifier(internal)))
+        layer0.append(_alias(read, internal))
         columns[Input(field_.name, field_.dtype)] = internal
     column_layer: dict[str, int] = {name: 0 for name in [*key_columns, *columns.values()]}
 
@@ -174,7 +179,7 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
         checks.append((condition, check.message, refs))
     projections: list[exp.Expression] = []
     for key, internal in zip(keys, key_columns):
-        projections.append(exp.alias_(literals.column(internal), literals.identifier(key)))
+        projections.append(_alias(literals.column(internal), key))
         final_refs.add(internal)
     for output in model.outputs:
         expression, refs = builder.build(output.expr)
@@ -182,7 +187,7 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
             refs |= check_refs
             expression = case_when(ops.not_(condition.copy()), dialect.reject(message), expression)
         final_refs |= refs
-        projections.append(exp.alias_(expression, literals.identifier(output.name)))
+        projections.append(_alias(expression, output.name))
 
     # then as late as possible: the layer before its first reader, so a binding read late
     # (a tree routing shared by several outputs of one late ensemble chunk) is not carried
@@ -195,7 +200,7 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     layers: list[list[exp.Expression]] = [layer0] + [[] for _ in range(1, final)]
     last_use: dict[str, int] = {name: final for name in final_refs}
     for name, expression, refs in bindings:
-        layers[column_layer[name]].append(exp.alias_(expression, literals.identifier(name)))
+        layers[column_layer[name]].append(_alias(expression, name))
         for ref in refs:
             last_use[ref] = max(last_use.get(ref, 0), column_layer[name])
 
@@ -207,11 +212,11 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     for number, new_columns in enumerate(layers):
         select = exp.Select(expressions=[literals.column(name) for name in carried[number]] + new_columns)
         source = literals.identifier(table) if number == 0 else literals.identifier(f"{PREFIX}layer{number - 1}")
-        select = select.from_(exp.Table(this=source))
+        select = select.from_(exp.Table(this=source), copy=False)
         alias = exp.TableAlias(this=literals.identifier(f"{PREFIX}layer{number}"))
         ctes.append(exp.CTE(this=select, alias=alias, materialized=dialect.materialize_layers or None))
     query = exp.Select(expressions=projections).from_(
-        exp.Table(this=literals.identifier(f"{PREFIX}layer{final - 1}"))
+        exp.Table(this=literals.identifier(f"{PREFIX}layer{final - 1}")), copy=False
     )
     query.set("with_", exp.With(expressions=ctes))
     return query

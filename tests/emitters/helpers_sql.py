@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import struct
 import sys
 from pathlib import Path
@@ -11,7 +12,23 @@ from typing import Any
 from emitters.base import EmitOptions
 from emitters.sql import SqlEmitter
 from modelgen.engines import ROW_KEY, run_query
-from modelgen.ir import FLOAT32, Model, Node, OutputField, topological_order
+from modelgen.ir import (
+    DOUBLE,
+    FLOAT32,
+    Binary,
+    Const,
+    Input,
+    InputField,
+    Lookup,
+    Model,
+    Node,
+    OutputField,
+    Split,
+    Sum,
+    TreeLeaf,
+    leaf_ref,
+    topological_order,
+)
 from modelgen.ir.evaluate import evaluate
 
 # the shared samples (tests/ir_samples.py) are imported as a top-level module
@@ -83,3 +100,75 @@ def sqlite_storable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {k: (0.0 if isinstance(v, float) and v == 0 else v) for k, v in row.items()}
         for row in rows
     ]
+
+
+THRESHOLD_GRID = (*(i / 8 for i in range(-24, 25)), -0.0, math.inf, -math.inf, 0.1, 1e-300)
+"""Thresholds of :func:`random_tree`: a grid (rows can sit exactly on them), -0.0, +-inf."""
+
+
+def random_tree(
+    rng: random.Random, features: tuple[Node, ...], depth: int, split_probability: float = 1.0
+) -> TreeLeaf:
+    """A random tree of at most ``depth`` levels over double ``features``: each node above the
+    last level splits with ``split_probability`` (1.0: a full tree of 2**depth leaves), on a
+    random feature, ``le`` or ``lt``, at a threshold from a small grid (so rows hit them
+    exactly), missing values going either way. Built breadth first, without recursion."""
+    splits: list[list[Any]] = []
+    leaves = 0
+    pending: list[tuple[int, int, int]] = []  # (parent split, 0 left / 1 right, depth of the child)
+    frontier = [(-1, 0, 0)]
+    while frontier:
+        for parent, side, level in frontier:
+            if level < depth and (level == 0 or rng.random() < split_probability):
+                reference = len(splits)
+                threshold = rng.choice(THRESHOLD_GRID)
+                test = "le" if rng.random() < 0.8 else "lt"
+                splits.append([rng.randrange(len(features)), test, threshold, rng.random() < 0.5, 0, 0])
+                pending.append((reference, 0, level + 1))
+                pending.append((reference, 1, level + 1))
+            else:
+                reference = leaf_ref(leaves)
+                leaves += 1
+            if parent >= 0:
+                splits[parent][4 + side] = reference
+        frontier, pending = pending, []
+    return TreeLeaf(features, tuple(Split(*s) for s in splits))
+
+
+def ensemble(
+    n_trees: int, depth: int, n_features: int, *, seed: int, split_probability: float, boosting: bool
+) -> Model:
+    """A forest (``Sum`` of leaf values divided by ``n_trees``) or a boosting model (``Sum`` of an
+    initial score and the stages), random trees over ``x0..x{n-1}``, the sum in tree order."""
+    rng = random.Random(seed)
+    inputs = tuple(InputField(f"x{i}", DOUBLE) for i in range(n_features))
+    features = tuple(Input(f.name, DOUBLE) for f in inputs)
+    terms: list[Node] = [Const(0.125)] if boosting else []
+    for _ in range(n_trees):
+        tree = random_tree(rng, features, depth, split_probability)
+        values = tuple(rng.uniform(-1.0, 1.0) for _ in range(tree.n_leaves))
+        terms.append(Lookup(tree, values, DOUBLE))
+    total = Sum(tuple(terms)) if len(terms) > 1 else terms[0]
+    output = total if boosting else Binary("div", total, Const(float(n_trees)))
+    return Model(inputs, (OutputField("prediction", "value", output),))
+
+
+def random_rows(rng: random.Random, n_features: int, count: int) -> list[dict[str, Any]]:
+    """Rows of grid values (exactly on thresholds), their neighbours, NaN/None and +-inf."""
+    pool = [None, math.inf, -math.inf, 0.0, -0.0, 0.1, 1e-300]
+    rows = []
+    for _ in range(count):
+        row: dict[str, Any] = {}
+        for i in range(n_features):
+            choice = rng.random()
+            if choice < 0.1:
+                value = rng.choice(pool)
+            elif choice < 0.6:
+                value = rng.choice(THRESHOLD_GRID)
+                if choice < 0.4 and value is not None and math.isfinite(value):
+                    value = math.nextafter(value, rng.choice((math.inf, -math.inf)))
+            else:
+                value = rng.uniform(-3.5, 3.5)
+            row[f"x{i}"] = value
+        rows.append(row)
+    return rows
