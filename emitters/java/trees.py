@@ -153,6 +153,7 @@ class TreePool:
         self.string_sets: list[tuple[str, ...]] = []
         self._set_index: dict[tuple[object, ...], int] = {}
         self._roots: dict[TreeLeaf, int] = {}
+        self._column_cache: list[tuple[str, str, int]] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.kind or self.leaf_count)
@@ -207,10 +208,14 @@ class TreePool:
 
     def _columns(self) -> list[tuple[str, str, int]]:
         """(array name, element type, length) of the packed columns, in payload order."""
+        if self._column_cache is not None:  # asked for by declarations, methods and _payload
+            return self._column_cache
         feature_type = _integer_type(0, max(self.feature, default=0))[0]
-        child_type = _integer_type(min(self.left + self.right, default=0), max(self.left + self.right, default=0))[0]
+        low = min(min(self.left, default=0), min(self.right, default=0))
+        high = max(max(self.left, default=0), max(self.right, default=0))
+        child_type = _integer_type(low, high)[0]
         nodes = len(self.kind)
-        return [
+        self._column_cache = [
             ("THRESHOLD", "double", nodes),
             ("LEAF_VALUES", "double", self.leaf_count),
             ("FEATURE", feature_type, nodes),
@@ -218,6 +223,7 @@ class TreePool:
             ("RIGHT", child_type, nodes),
             ("KIND", "byte", nodes),
         ]
+        return self._column_cache
 
     def _payload(self) -> bytes:
         codes = {"byte": "b", "short": "h", "int": "i", "double": "d"}

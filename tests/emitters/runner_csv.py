@@ -205,23 +205,24 @@ def edge_tree_model() -> Model:
     thresholds = ir.TreeLeaf(
         (a, b),
         [
-            s(0, "le", 0.5, True, 1, 2),
+            s(0, "le", 0.5, False, 1, 2),
             s(1, "lt", -0.0, False, 3, 4),
             s(0, "le", math.inf, False, 5, leaf(7)),
-            s(0, "lt", -math.inf, True, leaf(0), leaf(1)),
+            s(1, "le", -math.inf, True, leaf(0), leaf(1)),
             s(1, "le", 0.0, True, leaf(2), 6),
             s(1, "lt", math.inf, True, leaf(4), leaf(5)),
-            s(0, "le", 2.5, False, leaf(3), leaf(6)),
+            s(1, "le", 2.5, False, leaf(3), leaf(6)),
         ],
     )
     categories = ir.TreeLeaf(
         (color, b),
         [
-            s(0, "in", ("red", NASTY_CATEGORY, ""), True, 1, 2),
+            s(0, "in", ("red", NASTY_CATEGORY, ""), False, 1, 2),
             s(1, "in", (-0.0, 1.0, math.inf, math.nan), False, leaf(0), leaf(1)),
-            s(0, "notin", ("green", NASTY_CATEGORY), False, 3, 4),
-            s(1, "notin", (0.0, -math.inf), True, leaf(2), leaf(3)),
-            s(0, "notin", ("blue",), True, leaf(4), leaf(5)),
+            s(0, "notin", ("green", NASTY_CATEGORY), True, 3, 4),
+            s(0, "notin", ("blue",), False, leaf(2), 5),
+            s(1, "notin", (0.0, -math.inf), True, leaf(4), leaf(5)),
+            s(0, "in", ("purple",), True, leaf(3), leaf(6)),
         ],
     )
     float32 = ir.TreeLeaf(
@@ -237,8 +238,8 @@ def edge_tree_model() -> Model:
     labels = ("low", NASTY_CATEGORY, "mid, with comma", 'q"uote', "x", "y", "z", "w")
     total = ir.Sum(
         (
-            ir.Lookup(thresholds, shared_values[:7] + (3.0,), ir.DOUBLE),
-            ir.Lookup(categories, (1.5, -1.5, 0.25, 1e-300, -0.0, 7.0), ir.DOUBLE),
+            ir.Lookup(thresholds, (*shared_values[:7], 3.0), ir.DOUBLE),
+            ir.Lookup(categories, (1.5, -1.5, 0.25, 1e-300, -0.0, 7.0, -8.5), ir.DOUBLE),
             ir.Lookup(float32, (0.5, 0.25, 0.125, 2.0), ir.DOUBLE),
             ir.Lookup(lone, (0.75,), ir.DOUBLE),
         )
@@ -249,9 +250,9 @@ def edge_tree_model() -> Model:
     ]
     outputs += [
         ir.OutputField("shared_value", "value", ir.Lookup(thresholds, shared_values, ir.DOUBLE)),
-        ir.OutputField("shared_other", "value", ir.Lookup(thresholds, tuple(float(i) / 3 for i in range(8)), ir.DOUBLE)),
+        ir.OutputField("shared_other", "value", ir.Lookup(thresholds, tuple(i / 3 for i in range(8)), ir.DOUBLE)),
         ir.OutputField("shared_label", "label", ir.Lookup(thresholds, labels, ir.STRING)),
-        ir.OutputField("f32_value", "value", ir.Cast(ir.Lookup(float32, (0.5, 0.25, 0.125, 2.0), ir.FLOAT32), ir.DOUBLE)),
+        ir.OutputField("f32_value", "value", ir.Cast(ir.Lookup(float32, (0.5, 0.25, 2.0, 8.0), ir.FLOAT32), ir.DOUBLE)),
         ir.OutputField("total", "value", total),
     ]
     inputs = (ir.InputField("a", ir.DOUBLE), ir.InputField("b", ir.DOUBLE), ir.InputField("color", ir.STRING))
@@ -388,4 +389,30 @@ def forest_rows(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
             else:
                 row[field_.name] = rng.gauss(0.0, 1.0)
         rows.append(row)
+    return rows
+
+
+_BIG_MODELS: dict[str, tuple[Model, list[dict[str, Any]], list[dict[str, Any]]]] = {}
+
+
+def big_tree_model(kind: str) -> tuple[Model, list[dict[str, Any]], list[dict[str, Any]]]:
+    """``"forest"`` (1,000 trees, depth <= 12) or ``"boosting"`` (1,000 full depth-8 trees), 200
+    random rows and their ``evaluate`` outputs as the CSV carries them; built once per process
+    (the IR and the reference take tens of seconds) and shared by every target's tree tests."""
+    if kind not in _BIG_MODELS:
+        from modelgen.ir.evaluate import evaluate
+
+        model = forest_model(1000, 12, boosting=False) if kind == "forest" else forest_model(1000, 8, boosting=True)
+        rows = forest_rows(model, 200, seed=11)
+        expected = [as_csv_writes(evaluate(model, as_csv_sees(model, row))) for row in rows]
+        _BIG_MODELS[kind] = (model, rows, expected)
+    return _BIG_MODELS[kind]
+
+
+def path_tree_rows(length: int) -> list[dict[str, Any]]:
+    """Rows on the thresholds of ``path_tree_model(length)`` (start, middle, end) and their
+    float64 neighbours, plus NaN and +-inf."""
+    rows: list[dict[str, Any]] = [{"x": v} for v in (None, math.inf, -math.inf, -0.0, 0.0, 5e-324)]
+    for threshold in (0.0, 1.0, 2.0, length / 2, length - 2.0, length - 1.0, float(length), length + 1.0):
+        rows += [{"x": v} for v in _around(threshold)]
     return rows
