@@ -27,6 +27,7 @@ with ``>=``. gcc keeps these IEEE-exact (no ``-ffinite-math-only``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +46,9 @@ code grows ~60 bytes per split, while the table mode compiles ~1M splits in ~10 
 as fast to score for deep trees; below ~20k splits if/else scores faster and builds in a few
 seconds. See ``tests/emitters/test_c_trees.py`` (scale tests) for the measurement.
 """
+
+FUNCTION_SPLITS = 1000
+"""An if/else tree function holds at most this many splits; a bigger tree continues in further functions."""
 
 SMALL_SET = 8
 """Category sets up to this size are an equality chain; bigger ones a sorted array searched by bisection."""
@@ -245,44 +249,63 @@ def _leaf_counts(tree: TreeLeaf) -> list[int]:
 
 def ifelse_function(name: str, tree: TreeLeaf, slots: tuple[tuple[bool, int], ...], sets: SetTables,
                     use: Callable[[str], None]) -> str:
-    """``static int name(const double *f, const char *const *s)`` returning the tree's leaf."""
+    """``static int name(const double *f, const char *const *s)`` returning the tree's leaf.
+
+    A tree of more than ``FUNCTION_SPLITS`` splits continues in further functions ``name_1, ...``
+    (declared first, defined after): gcc's optimiser is superlinear in function size.
+    """
     counts = _leaf_counts(tree)
     uses_f = any(not slots[s.feature][0] for s in tree.splits)
     uses_s = any(slots[s.feature][0] for s in tree.splits)
-    lines = [f"static int {name}(const double *f, const char *const *s)", "{"]
-    if not uses_f:
-        lines.append("    (void)f;")
-    if not uses_s:
-        lines.append("    (void)s;")
-    # work items: a child reference to print at an indent, or None = close a block at that indent
-    stack: list[tuple[int | None, int]] = [(0, 1)]
-    while stack:
-        child, depth = stack.pop()
-        indent = "    " * depth
-        if child is None:
-            lines.append(indent + "}")
-            continue
-        if child < 0:
-            lines.append(f"{indent}return {-1 - child};")
-            continue
-        split = tree.splits[child]
-        is_string, slot = slots[split.feature]
-        x = f"s[{slot}]" if is_string else f"f[{slot}]"
-        left, right = split_conditions(split, x, is_string, sets, use)
-        size = [1 if c < 0 else counts[c] for c in (split.left, split.right)]
-        # nest the smaller side so nesting depth stays O(log leaves); the bigger side follows flat
-        if size[0] <= size[1]:
-            condition, small, big = left, split.left, split.right
-        else:
-            condition, small, big = right, split.right, split.left
-        if small < 0:
-            lines.append(f"{indent}if ({condition}) {{ return {-1 - small}; }}")
-            stack.append((big, depth))
-            continue
-        lines.append(f"{indent}if ({condition}) {{")
-        stack += [(big, depth), (None, depth), (small, depth + 1)]
-    lines.append("}")
-    return "\n".join(lines)
+    signature = "(const double *f, const char *const *s)"
+    functions: list[list[str]] = []
+    pending = [(name, 0)]  # functions still to print: (name, the split it starts at)
+    while pending:
+        function, root = pending.pop(0)
+        lines = [f"static int {function}{signature}", "{"]
+        if not uses_f:
+            lines.append("    (void)f;")
+        if not uses_s:
+            lines.append("    (void)s;")
+        printed = 0
+        # work items: a child reference to print at an indent, or None = close a block at that indent
+        stack: list[tuple[int | None, int]] = [(root, 1)]
+        while stack:
+            child, depth = stack.pop()
+            indent = "    " * depth
+            if child is None:
+                lines.append(indent + "}")
+                continue
+            if child < 0:
+                lines.append(f"{indent}return {-1 - child};")
+                continue
+            if printed >= FUNCTION_SPLITS:
+                part = f"{name}_{len(functions) + len(pending) + 1}"
+                pending.append((part, child))
+                lines.append(f"{indent}return {part}(f, s);")
+                continue
+            printed += 1
+            split = tree.splits[child]
+            is_string, slot = slots[split.feature]
+            x = f"s[{slot}]" if is_string else f"f[{slot}]"
+            left, right = split_conditions(split, x, is_string, sets, use)
+            size = [1 if c < 0 else counts[c] for c in (split.left, split.right)]
+            # nest the smaller side so nesting depth stays O(log leaves); the bigger side follows flat
+            if size[0] <= size[1]:
+                condition, small, big = left, split.left, split.right
+            else:
+                condition, small, big = right, split.right, split.left
+            if small < 0:
+                lines.append(f"{indent}if ({condition}) {{ return {-1 - small}; }}")
+                stack.append((big, depth))
+                continue
+            lines.append(f"{indent}if ({condition}) {{")
+            stack += [(big, depth), (None, depth), (small, depth + 1)]
+        lines.append("}")
+        functions.append(lines)
+    declarations = [f"static int {lines[0][len('static int '):].split('(', 1)[0]}{signature};"
+                    for lines in functions[1:]]
+    return "\n".join([*declarations, *("\n".join(lines) for lines in functions)])
 
 
 # ---------------------------------------------------------------- table mode
@@ -303,6 +326,8 @@ def table_definitions(plan: TreePlan, use: Callable[[str], None]) -> tuple[list[
     double_values: list[str] = []
     string_values: list[str] = []
     kinds_seen: set[int] = set()
+    # thresholds repeat across trees; keyed by (value, sign) so 0.0 and -0.0 stay apart
+    thresholds: dict[tuple[float, float], str] = {}
     offset = 0
     for tree in plan.trees:
         roots.append(offset)
@@ -313,31 +338,36 @@ def table_definitions(plan: TreePlan, use: Callable[[str], None]) -> tuple[list[
             right = split.right + offset if split.right >= 0 else split.right
             if split.test in ("le", "lt"):
                 kind = KIND_LE if split.test == "le" else KIND_LT
-                threshold = format_double(split.operand)  # type: ignore[arg-type]
+                value = float(split.operand)  # type: ignore[arg-type]
+                key = (value, math.copysign(1.0, value))
+                threshold = thresholds.get(key) or thresholds.setdefault(key, format_double(value))
             else:
                 kind = _set_kind(split, is_string)
                 threshold = "0.0"
                 values = _sorted_set(split.operand, is_string)  # type: ignore[arg-type]
                 texts = tuple(string_literal(str(v), "category") if is_string else format_double(float(v))  # type: ignore[arg-type]
                               for v in values)
-                key = (is_string, texts)
-                if key not in set_index:
+                set_key = (is_string, texts)
+                if set_key not in set_index:
                     target = string_values if is_string else double_values
-                    set_index[key] = len(set_bounds)
+                    set_index[set_key] = len(set_bounds)
                     set_bounds.append((len(target), len(texts)))
                     target.extend(texts)
-                kind |= set_index[key] << KIND_SET_SHIFT
+                kind |= set_index[set_key] << KIND_SET_SHIFT
             kinds_seen.add(kind & 7)
             if split.missing_left:
                 kind |= KIND_MISSING_LEFT
-            rows.append(f"    {{{threshold}, {slot}, {left}, {right}, {kind}}},")
+            rows.append(f"{{{threshold},{slot},{left},{right},{kind}}},")
         offset += len(tree.splits)
     definitions = [
         "/* One decision-tree split: go to left or right (a node index, or -1 - leaf). kind: test in bits 0-2\n"
         " * (0 le, 1 lt, 2 in, 3 notin, 4 string in, 5 string notin), bit 3 missing goes left, category set above. */\n"
         "typedef struct {\n    double threshold;\n    int feature;\n    int left;\n    int right;\n"
         "    int kind;\n} mg_node;",
-        f"static const mg_node mg_nodes[{offset}] = {{\n" + "\n".join(rows) + "\n};",
+        # compact (eight nodes a line, no spaces): gcc's time on a big table is mostly lexing it
+        f"static const mg_node mg_nodes[{offset}] = {{\n"
+        + "\n".join("".join(rows[i : i + 8]) for i in range(0, len(rows), 8))
+        + "\n};",
     ]
     has_sets = bool(set_bounds)
     if has_sets:
@@ -443,30 +473,54 @@ class TreeCode:
             ]
             self.definitions += sets.definitions + functions
         if plan.n_hoisted:
-            self.definitions += [self._features(input_type, render_feature), self._route_row(), self._route_block()]
+            self.definitions += [self._hoisted_tables(), self._features(input_type, render_feature),
+                                 self._route_row(), self._route_block()]
 
     def _call(self, k: int, f: str, s: str) -> str:
         if self.plan.mode == "table":
             return f"mg_route({self._roots[k]}, {f}, {s})"
         return f"mg_tree{k}({f}, {s})"
 
-    def _vector_args(self, k: int, row: str) -> tuple[str, str]:
-        """The f and s arguments of hoisted tree ``k``; ``row`` is the row's offset factor text or ''."""
-        plan = self.plan
-        vector = plan.vectors[plan.trees[k].features]
+    def _vector_args(self, row: str) -> tuple[str, str]:
+        """The f and s arguments of hoisted tree ``k`` (C variable k); ``row`` is the row index text or ''."""
         args = []
-        for total, offset, count, base in ((plan.n_numeric, vector.numeric_offset, vector.n_numeric, "f"),
-                                           (plan.n_string, vector.string_offset, vector.n_string, "s")):
-            if count == 0:
+        for total, base, offsets in ((self.plan.n_numeric, "f", "mg_numeric_offsets"),
+                                     (self.plan.n_string, "s", "mg_string_offsets")):
+            if total == 0:
                 args.append("NULL")
                 continue
-            text = base
-            if row:
-                text += f" + {row} * {total}"
-            if offset:
-                text += f" + {offset}"
+            text = base + (f" + {row} * {total}" if row else "")
+            if offsets in self._offset_tables:
+                text += f" + {offsets}[k]"
             args.append(text)
         return args[0], args[1]
+
+    def _hoisted_tables(self) -> str:
+        """Per hoisted tree: its routing (function or root node) and, with several vectors, their offsets."""
+        plan = self.plan
+        n = plan.n_hoisted
+        if plan.mode == "table":
+            items = ", ".join(str(self._roots[k]) for k in range(n))
+            lines = [f"static const int mg_roots[{n}] = {{{items}}};"]
+        else:
+            items = ", ".join(f"mg_tree{k}" for k in range(n))
+            lines = [f"static int (*const mg_trees[{n}])(const double *, const char *const *) = {{{items}}};"]
+        vectors = [plan.vectors[plan.trees[k].features] for k in range(n)]
+        self._offset_tables: set[str] = set()
+        if len(plan.vectors) > 1:
+            for total, table, attribute in ((plan.n_numeric, "mg_numeric_offsets", "numeric_offset"),
+                                            (plan.n_string, "mg_string_offsets", "string_offset")):
+                if total:
+                    self._offset_tables.add(table)
+                    items = ", ".join(str(getattr(v, attribute)) for v in vectors)
+                    lines.append(f"static const int {table}[{n}] = {{{items}}};")
+        return "\n".join(lines)
+
+    def _hoisted_call(self, row: str) -> str:
+        f, s = self._vector_args(row)
+        if self.plan.mode == "table":
+            return f"mg_route(mg_roots[k], {f}, {s})"
+        return f"mg_trees[k]({f}, {s})"
 
     def _features(self, input_type: str, render_feature: Callable[[Node], str]) -> str:
         lines = [
@@ -490,34 +544,32 @@ class TreeCode:
 
     def _route_row(self) -> str:
         lines = ["/* Route every hoisted tree for one row. */",
-                 "static void mg_route_row(const double *f, const char *const *s, int *leaf)", "{"]
+                 "static void mg_route_row(const double *f, const char *const *s, int *leaf)", "{", "    int k;"]
         if not self.plan.n_numeric:
             lines.append("    (void)f;")
         if not self.plan.n_string:
             lines.append("    (void)s;")
-        for k in range(self.plan.n_hoisted):
-            lines.append(f"    leaf[{k}] = {self._call(k, *self._vector_args(k, ''))};")
-        lines.append("}")
+        lines += [f"    for (k = 0; k < {self.plan.n_hoisted}; k++) {{", f"        leaf[k] = {self._hoisted_call('')};",
+                  "    }", "}"]
         return "\n".join(lines)
 
     def _route_block(self) -> str:
         n = self.plan.n_hoisted
         lines = [
-            "/* Route every hoisted tree for rows of a block, tree-major (a tree's code and nodes stay in cache);",
-            " * row r's vectors are at f + r * (numbers per row), s + r * (strings per row), its leaves at leaf + r * "
-            f"{n}. */",
+            "/* Route every hoisted tree for the rows of a block, tree-major (a tree's code and nodes stay in cache);",
+            " * row r's vectors start at f + r * (numbers per row) and s + r * (strings per row), its leaves at",
+            f" * leaf + r * {n}. */",
             "static void mg_route_block(size_t rows, const double *f, const char *const *s, int *leaf)",
             "{",
+            "    int k;",
             "    size_t r;",
         ]
         if not self.plan.n_numeric:
             lines.append("    (void)f;")
         if not self.plan.n_string:
             lines.append("    (void)s;")
-        for k in range(n):
-            call = self._call(k, *self._vector_args(k, "r"))
-            lines += ["    for (r = 0; r < rows; r++) {", f"        leaf[r * {n} + {k}] = {call};", "    }"]
-        lines.append("}")
+        lines += [f"    for (k = 0; k < {n}; k++) {{", "        for (r = 0; r < rows; r++) {",
+                  f"            leaf[r * {n} + k] = {self._hoisted_call('r')};", "        }", "    }", "}"]
         return "\n".join(lines)
 
     def leaf_text(self, node: TreeLeaf, args: list[str]) -> str:

@@ -7,6 +7,7 @@ IR node, as ``modelgen.ir.evaluate`` does, whatever the platform's FLT_EVAL_METH
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -146,7 +147,11 @@ class ExpressionPrinter:
 
     def table(self, values: tuple[Any, ...], dtype: DType) -> str:
         """The name of a file-scope constant array holding ``values`` (shared when equal)."""
-        key = (dtype.value, *(value_key(v, dtype) for v in values))
+        if dtype is DOUBLE:
+            # one pack for the whole table: bits tell 0.0 from -0.0 (leaf tables have thousands of values)
+            key: tuple[Any, ...] = (dtype.value, struct.pack(f"<{len(values)}d", *values))
+        else:
+            key = (dtype.value, *(value_key(v, dtype) for v in values))
         name = self._table_names.get(key)
         if name is None:
             name = f"mg_table{len(self._table_names)}"

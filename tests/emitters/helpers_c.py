@@ -52,9 +52,10 @@ def build(program: EmittedProgram, directory: Path) -> None:
         compile_c(argv, directory)
 
 
-def emit_and_build(model: Model, directory: Path, *, name: str = "scorer", keys: tuple[str, ...] = ()) -> Path:
-    """Emit ``model`` with the runner into ``directory``, build it, return the executable."""
-    program = CEmitter().emit(model, EmitOptions(name=name, runner=True, keys=keys))
+def emit_and_build(model: Model, directory: Path, *, name: str = "scorer", keys: tuple[str, ...] = (),
+                   extra: tuple[tuple[str, Any], ...] = ()) -> Path:
+    """Emit ``model`` with the runner (and ``extra`` options) into ``directory``, build it, return the executable."""
+    program = CEmitter().emit(model, EmitOptions(name=name, runner=True, keys=keys, extra=extra))
     write_program(program, directory)
     build(program, directory)
     return directory / name

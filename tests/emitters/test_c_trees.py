@@ -1,0 +1,430 @@
+"""The c target's decision trees (``TreeLeaf``), in both routing modes: built with gcc -Wall -Wextra
+-Werror -pedantic, run through the CSV runner (which scores with ``NAME_score_batch``) and the struct
+API (``NAME_score``), every output compared bit for bit with ``modelgen.ir.evaluate``."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers_c import (
+    as_csv_sees,
+    build,
+    compile_c,
+    csv_text,
+    expected_harness_lines,
+    harness_source,
+    mismatches,
+    parse_output,
+    run,
+    write_program,
+)
+from ir_samples import NASTY
+
+from emitters.base import EmitOptions
+from emitters.c import CEmitter
+from emitters.c.emitter import CFLAGS
+from emitters.c.literals import mangle_identifiers
+from emitters.c.trees import IFELSE_MAX_SPLITS, SMALL_SET, TreePlan
+from modelgen.errors import ModelgenError
+from modelgen.ir import (
+    DOUBLE,
+    FLOAT32,
+    STRING,
+    Binary,
+    Cast,
+    Const,
+    Input,
+    InputField,
+    Lookup,
+    Model,
+    Node,
+    OutputField,
+    Split,
+    Sum,
+    TreeLeaf,
+    Unary,
+    leaf_ref,
+)
+from modelgen.ir.evaluate import evaluate
+
+MODES = ("ifelse", "table")
+
+X, Y, W, COLOR = Input("x", DOUBLE), Input("y", DOUBLE), Input("w", DOUBLE), Input("color", STRING)
+INPUTS = (InputField("x", DOUBLE), InputField("y", DOUBLE), InputField("w", DOUBLE), InputField("color", STRING))
+FEATURES = (X, Y, W, COLOR)
+
+THRESHOLDS = (0.5, -0.0, 0.0, math.inf, -math.inf, 1.7976931348623157e308, 5e-324, -2.5, 0.1)
+DOUBLE_SMALL = (1.0, -0.0, math.inf)
+DOUBLE_BIG = (*(float(v) for v in range(-5, 10)), 0.5, -math.inf, 1e300)
+STRING_SMALL = ("red", NASTY, "")
+STRING_BIG = ("red", "green", "blue", NASTY, "", "é", "z", "a", "ab", "b", "€", "Red")
+assert len(DOUBLE_SMALL) <= SMALL_SET < len(DOUBLE_BIG) and len(STRING_SMALL) <= SMALL_SET < len(STRING_BIG)
+
+
+def _neighbours(values: Sequence[float]) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        out += [v, math.nextafter(v, math.inf), math.nextafter(v, -math.inf)]
+    return out
+
+
+DOUBLE_VALUES: list[float | None] = [
+    *_neighbours((*THRESHOLDS, *DOUBLE_SMALL, *DOUBLE_BIG, 0.10000000149011612)), None, math.nan, 0.25, 123.0,
+]
+STRING_VALUES: list[str | None] = [*STRING_BIG, None, "purple", "RED", "red ", "O'Brien", "e\u0301"]
+
+
+def _modes_rows() -> list[dict[str, Any]]:
+    """Every double value in every numeric column (rotated against each other) and every string."""
+    n = len(DOUBLE_VALUES)
+    rows = []
+    for i in range(3 * n):
+        rows.append({"x": DOUBLE_VALUES[i % n], "y": DOUBLE_VALUES[(7 * i + 3) % n],
+                     "w": DOUBLE_VALUES[(13 * i + 5) % n], "color": STRING_VALUES[i % len(STRING_VALUES)]})
+    return rows
+
+
+def _stump(feature: int, test: str, operand: Any, missing_left: bool) -> TreeLeaf:
+    return TreeLeaf(FEATURES, [Split(feature, test, operand, missing_left, leaf_ref(0), leaf_ref(1))])
+
+
+def split_tests_model() -> Model:
+    """Every split test x both missing directions x adversarial thresholds and sets, one tree each;
+    a mixed tree with several outputs; trees on a float32 feature, an expression feature, a feature
+    computed from another tree (not hoisted), a single leaf; an ordered sum of lookups."""
+    outputs: list[OutputField] = []
+    stumps: list[TreeLeaf] = []
+    for test in ("le", "lt"):
+        for missing_left in (False, True):
+            for i, threshold in enumerate(THRESHOLDS):
+                stumps.append(_stump(i % 3, test, threshold, missing_left))
+            for name, (feature, sets) in {"d": (2, (DOUBLE_SMALL, DOUBLE_BIG)),
+                                          "s": (3, (STRING_SMALL, STRING_BIG))}.items():
+                for set_test in ("in", "notin"):
+                    for operand in sets:
+                        test_name = f"{name}{set_test}{len(operand)}"
+                        stumps.append(_stump(feature, set_test, operand, missing_left))
+                        outputs.append(OutputField(f"{test_name}_{test}_{missing_left}", "value",
+                                                   Cast(stumps[-1], DOUBLE)))
+    outputs += [OutputField(f"stump{i}", "value", Cast(t, DOUBLE)) for i, t in enumerate(stumps)]
+    mixed = TreeLeaf(FEATURES, [
+        Split(0, "le", 0.5, True, 1, 2),
+        Split(3, "in", STRING_SMALL, False, 3, leaf_ref(0)),
+        Split(1, "lt", -0.0, False, leaf_ref(1), 4),
+        Split(2, "notin", DOUBLE_BIG, True, leaf_ref(2), leaf_ref(3)),
+        Split(3, "notin", STRING_BIG, True, leaf_ref(4), leaf_ref(5)),
+    ])
+    a = Lookup(mixed, (0.1, -0.0, 1e300, -2.5, 5e-324, 0.3), DOUBLE)
+    b = Lookup(mixed, (1.0, 2.0, 3.0, math.inf, -math.inf, 0.0), DOUBLE)
+    w32 = Cast(W, FLOAT32)
+    on_float32 = TreeLeaf((w32, COLOR), [Split(0, "le", 0.1, False, leaf_ref(0), 1),
+                                         Split(0, "lt", 0.10000000149011612, True, leaf_ref(1), leaf_ref(2))])
+    on_expression = TreeLeaf((Binary("mul", X, Const(3.0)), Unary("neg", Y)),
+                             [Split(0, "le", 1.5, True, 1, leaf_ref(2)), Split(1, "lt", 0.0, False, leaf_ref(0),
+                                                                              leaf_ref(1))])
+    stacked_label = Lookup(mixed, ("red", "green", NASTY, "blue", "", "x"), STRING)
+    stacked = TreeLeaf((a, stacked_label, X), [Split(0, "le", 0.1, True, 1, leaf_ref(2)),
+                                               Split(1, "in", STRING_SMALL, False, leaf_ref(0), leaf_ref(1))])
+    single = TreeLeaf(FEATURES, ())
+    terms = (a, b, Lookup(on_float32, (0.5, 0.25, 0.125), DOUBLE), Lookup(single, (7.0,), DOUBLE),
+             Lookup(stacked, (1e-300, 3.0, -1.0), DOUBLE), Lookup(on_expression, (0.1, 0.2, 0.7), DOUBLE))
+    outputs += [
+        OutputField("mixed_a", "value", a),
+        OutputField("mixed_b", "value", b),
+        OutputField("mixed_leaf", "value", Cast(mixed, DOUBLE)),
+        OutputField("float32_leaf", "value", Cast(on_float32, DOUBLE)),
+        OutputField("expression_leaf", "value", Cast(on_expression, DOUBLE)),
+        OutputField("stacked_leaf", "value", Cast(stacked, DOUBLE)),
+        OutputField("single_leaf", "value", Lookup(single, (2.5,), DOUBLE)),
+        OutputField("sum", "value", Binary("div", Sum(terms), Const(6.0))),
+        OutputField("label", "label", stacked_label),
+    ]
+    return Model(INPUTS, tuple(outputs))
+
+
+def _check_runner(model: Model, rows: Sequence[Mapping[str, Any]], directory: Path, mode: str) -> str:
+    """Build with the runner, score ``rows`` through CSV, compare every output by bits; return scorer.c."""
+    program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True, extra=(("c_tree_mode", mode),)))
+    write_program(program, directory)
+    build(program, directory)
+    result = run(directory / "scorer", csv_text(model, rows))
+    assert result.returncode == 0, result.stderr
+    expected = [evaluate(model, as_csv_sees(model, row)) for row in rows]
+    assert mismatches(expected, parse_output(model, result.stdout)) == []
+    return dict(program.files)["scorer.c"]
+
+
+@pytest.mark.parametrize("mode", [*MODES, "auto"])
+def test_every_split_test_matches_evaluate(mode: str, tmp_path: Path) -> None:
+    model = split_tests_model()
+    source = _check_runner(model, _modes_rows(), tmp_path, mode)
+    assert ("mg_nodes[" in source) == (mode == "table")
+    assert "leaf[" in source and "mg_route_block" in source  # hoisted trees, routed tree-major in batches
+    if mode == "ifelse":
+        assert "!(f[0] > 0.5)" in source  # missing-left le: one comparison, no isnan
+        assert "mg_in_strings(" in source and "mg_in_doubles(" in source  # big sets bisect sorted arrays
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_struct_api_matches_evaluate(mode: str, tmp_path: Path) -> None:
+    """NAME_score directly, with exact input bits and "" as a real (not missing) category."""
+    model = split_tests_model()
+    rows = _modes_rows()[::3]
+    program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", mode),)))
+    write_program(program, tmp_path)
+    fields = mangle_identifiers(f.name for f in model.inputs)
+    outputs = mangle_identifiers(o.name for o in model.outputs)
+    (tmp_path / "harness.c").write_text(harness_source(model, "scorer", rows, fields, outputs), encoding="utf-8")
+    compile_c(["cc", *CFLAGS, "-o", "harness", "scorer.c", "harness.c", "-lm"], tmp_path)
+    printed = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=True).stdout
+    assert printed.splitlines() == expected_harness_lines(model, [evaluate(model, r) for r in rows])
+
+
+def _batch_harness(name: str, model: Model, rows: Sequence[Mapping[str, Any]]) -> str:
+    """A C main scoring ``rows`` with NAME_score_batch and NAME_score and printing whether every output bit agrees."""
+    fields = mangle_identifiers(f.name for f in model.inputs)
+    outputs = mangle_identifiers(o.name for o in model.outputs)
+    lines = ["#include <stdio.h>", "#include <string.h>", "#include <math.h>", f'#include "{name}.h"',
+             f"static {name}_input in[{len(rows)}];", f"static {name}_output batch[{len(rows)}], single;",
+             f"static const char *errors[{len(rows)}];", "int main(void) {", "    size_t i; int same = 1;"]
+    from helpers_c import c_value
+
+    for i, row in enumerate(rows):
+        for f, field in zip(model.inputs, fields):
+            lines.append(f"    in[{i}].{field} = {c_value(row[f.name], f.dtype is STRING)};")
+    lines += [f"    {name}_score_batch({len(rows)}, in, batch, errors);",
+              f"    for (i = 0; i < {len(rows)}; i++) {{",
+              f"        if ({name}_score(&in[i], &single) != errors[i]) same = 0;"]
+    for o, field in zip(model.outputs, outputs):
+        if o.expr.dtype is STRING:
+            lines.append(f"        if (strcmp(single.{field}, batch[i].{field}) != 0) same = 0;")
+        else:
+            lines.append(f"        if (memcmp(&single.{field}, &batch[i].{field}, sizeof(double)) != 0"
+                         f" && !(isnan(single.{field}) && isnan(batch[i].{field}))) same = 0;")
+    lines += ["    }", '    puts(same ? "same" : "different");', "    return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_batch_equals_single_row_scoring(mode: str, tmp_path: Path) -> None:
+    """More rows than one block (64), a partial last block: the batch API gives NAME_score's bits."""
+    model = split_tests_model()
+    rows = _modes_rows()[:150]
+    program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", mode),)))
+    write_program(program, tmp_path)
+    (tmp_path / "harness.c").write_text(_batch_harness("scorer", model, rows), encoding="utf-8")
+    compile_c(["cc", *CFLAGS, "-o", "harness", "scorer.c", "harness.c", "-lm"], tmp_path)
+    printed = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=True).stdout
+    assert printed == "same\n"
+
+
+# ---------------------------------------------------------------- deep and random trees
+
+
+def path_tree(depth: int) -> Model:
+    """A path: split i sends x <= i to leaf i and the rest on to split i + 1 (missing directions alternate)."""
+    splits = [Split(0, "le" if i % 3 else "lt", float(i), i % 2 == 0, leaf_ref(i), i + 1 if i + 1 < depth
+                    else leaf_ref(depth)) for i in range(depth)]
+    tree = TreeLeaf((X,), splits)
+    return Model((InputField("x", DOUBLE),), (OutputField("leaf", "value", Cast(tree, DOUBLE)),
+                                              OutputField("value", "value", Lookup(tree, tuple(
+                                                  float(i) * 0.5 for i in range(depth + 1)), DOUBLE))))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_10000_deep_path_tree(mode: str, tmp_path: Path) -> None:
+    start = time.perf_counter()
+    model = path_tree(10_000)
+    program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True, extra=(("c_tree_mode", mode),)))
+    emitted = time.perf_counter()
+    write_program(program, tmp_path)
+    build(program, tmp_path)
+    built = time.perf_counter()
+    print(f"\n10,000-deep path tree, {mode}: emit {emitted - start:.2f}s, gcc {built - emitted:.2f}s")
+    source = dict(program.files)["scorer.c"]
+    if mode == "ifelse":
+        functions = source[source.index("static int mg_tree0("):source.index("static int (*const mg_trees")]
+        assert max(len(line) - len(line.lstrip()) for line in functions.splitlines()) == 4  # flat, not nested
+        assert "return mg_tree0_9(f, s);" in functions  # continued in further functions (gcc is superlinear)
+    values = [-math.inf, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 4999.0, 4999.5, 9998.0, 9999.0, 9999.5, 1e300, math.inf]
+    rows = [{"x": v} for v in [*_neighbours(values), None]]
+    result = run(tmp_path / "scorer", csv_text(model, rows))
+    assert result.returncode == 0, result.stderr
+    assert mismatches([evaluate(model, as_csv_sees(model, r)) for r in rows], parse_output(model, result.stdout)) == []
+
+
+def random_tree(rng: random.Random, features: tuple[Node, ...], max_depth: int, p_split: float,
+                grid: Sequence[float], categorical: bool = False) -> TreeLeaf:
+    """A random tree (iteratively built): below the root each node splits with ``p_split`` until ``max_depth``;
+    thresholds come from ``grid`` so rows can sit exactly on them."""
+    splits: list[list[Any]] = []
+    n_leaves = 0
+    stack: list[tuple[int | None, int, int]] = [(None, 0, 0)]
+    while stack:
+        parent, side, depth = stack.pop()
+        if depth < max_depth and (depth == 0 or rng.random() < p_split):
+            ref = len(splits)
+            feature = rng.randrange(len(features))
+            if features[feature].dtype is STRING:
+                test, operand = rng.choice(("in", "notin")), tuple(rng.sample(STRING_BIG, rng.randrange(1, 11)))
+            elif categorical and rng.random() < 0.2:
+                test, operand = rng.choice(("in", "notin")), tuple(rng.sample(list(grid), rng.randrange(1, 12)))
+            else:
+                test, operand = rng.choice(("le", "le", "lt")) if categorical else "le", rng.choice(grid)
+            splits.append([feature, test, operand, rng.random() < 0.5, None, None])
+            stack += [(ref, 5, depth + 1), (ref, 4, depth + 1)]
+        else:
+            ref = leaf_ref(n_leaves)
+            n_leaves += 1
+        if parent is not None:
+            splits[parent][side] = ref
+    return TreeLeaf(features, [Split(*s) for s in splits])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_depth_20_trees_with_categories(mode: str, tmp_path: Path) -> None:
+    rng = random.Random(20)
+    grid = [round(rng.uniform(-3, 3), 2) for _ in range(40)] + [-0.0, 0.0]
+    trees = [random_tree(rng, FEATURES, 20, 0.75, grid, categorical=True) for _ in range(6)]
+    assert max(_depth(t) for t in trees) >= 15
+    terms = tuple(Lookup(t, tuple(rng.uniform(-1, 1) for _ in range(t.n_leaves)), DOUBLE) for t in trees)
+    outputs = [OutputField("sum", "value", Sum(terms))]
+    outputs += [OutputField(f"leaf{i}", "value", Cast(t, DOUBLE)) for i, t in enumerate(trees)]
+    model = Model(INPUTS, tuple(outputs))
+    rows = []
+    for _ in range(300):
+        row: dict[str, Any] = {name: rng.choice([*grid, *_neighbours(grid[:5]), None, math.inf, -math.inf])
+                               for name in ("x", "y", "w")}
+        row["color"] = rng.choice(STRING_VALUES)
+        rows.append(row)
+    _check_runner(model, rows, tmp_path, mode)
+
+
+def _depth(tree: TreeLeaf) -> int:
+    deepest = 0
+    stack = [(0, 1)]
+    while stack:
+        index, depth = stack.pop()
+        deepest = max(deepest, depth)
+        split = tree.splits[index]
+        stack += [(c, depth + 1) for c in (split.left, split.right) if c >= 0]
+    return deepest
+
+
+# ---------------------------------------------------------------- mode choice, options, determinism
+
+
+def test_auto_mode_switches_to_tables_above_the_threshold() -> None:
+    rng = random.Random(3)
+    grid = [float(i) for i in range(10)]
+    small = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid),
+                                                                DOUBLE)),))
+    assert TreePlan(small, "auto").mode == "ifelse"
+    trees = []
+    while sum(len(t.splits) for t in trees) <= IFELSE_MAX_SPLITS:
+        trees.append(random_tree(rng, FEATURES[:3], 10, 1.0, grid))
+    big = Model(INPUTS[:3], (OutputField("y", "value", Sum(tuple(Cast(t, DOUBLE) for t in trees))),))
+    assert TreePlan(big, "auto").mode == "table"
+    assert TreePlan(big, "ifelse").mode == "ifelse"
+    with pytest.raises(ModelgenError, match="c_tree_mode"):
+        CEmitter().emit(small, EmitOptions(extra=(("c_tree_mode", "fast"),)))
+
+
+_EMIT_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, {tests!r})
+sys.path.insert(0, {here!r})
+from test_c_trees import split_tests_model
+from emitters.base import EmitOptions
+from emitters.c import CEmitter
+for mode in ("ifelse", "table"):
+    program = CEmitter().emit(split_tests_model(), EmitOptions(name="s", runner=True, extra=(("c_tree_mode", mode),)))
+    for name, text in program.files:
+        print(name, hashlib.sha256(text.encode()).hexdigest())
+"""
+
+
+def test_emitting_trees_is_byte_identical_across_runs_and_hash_seeds() -> None:
+    here = Path(__file__).resolve().parent
+    script = _EMIT_SCRIPT.format(tests=str(here.parent), here=str(here))
+    digests = set()
+    for seed in ("0", "1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        digests.add(out.stdout)
+    assert len(digests) == 1
+    for mode in MODES:
+        options = EmitOptions(name="s", runner=True, extra=(("c_tree_mode", mode),))
+        assert CEmitter().emit(split_tests_model(), options) == CEmitter().emit(split_tests_model(), options)
+
+
+# ---------------------------------------------------------------- scale
+
+
+def ensemble(n_trees: int, max_depth: int, p_split: float, seed: int, *, mean: bool) -> tuple[Model, list[float]]:
+    """A forest (mean of the trees) or a boosting model (base score + ordered sum) over 20 double inputs."""
+    rng = random.Random(seed)
+    names = [f"x{i}" for i in range(20)]
+    features = tuple(Input(n, DOUBLE) for n in names)
+    grid = [round(rng.uniform(-3, 3), 3) for _ in range(200)]
+    terms: list[Node] = [] if mean else [Const(0.25)]
+    for _ in range(n_trees):
+        tree = random_tree(rng, features, max_depth, p_split, grid)
+        terms.append(Lookup(tree, tuple(rng.uniform(-1, 1) for _ in range(tree.n_leaves)), DOUBLE))
+    total = Sum(tuple(terms))
+    if mean:
+        outputs = (OutputField("prediction", "value", Binary("div", total, Const(float(n_trees)))),)
+    else:
+        probability = Binary("div", Const(1.0), Binary("add", Const(1.0), Unary("exp", Unary("neg", total))))
+        outputs = (OutputField("raw", "value", total), OutputField("probability", "value", probability))
+    return Model(tuple(InputField(n, DOUBLE) for n in names), outputs), grid
+
+
+def _scale_rows(model: Model, grid: Sequence[float], n: int) -> list[dict[str, Any]]:
+    rng = random.Random(99)
+    choices = [*grid, *_neighbours(grid[:20]), None, math.inf, -math.inf, -0.0]
+    return [{f.name: rng.choice(choices) for f in model.inputs} for _ in range(n)]
+
+
+SCALE_MODELS = {
+    # depth-12 forest trees splitting with p = 0.8 below the root: ~475 splits a tree, 475k in all
+    "forest": lambda: ensemble(1000, 12, 0.8, 1, mean=True),
+    # full depth-8 boosting trees: 255 splits a tree, 255k in all
+    "boosting": lambda: ensemble(1000, 8, 1.0, 2, mean=False),
+}
+
+
+@pytest.mark.parametrize("which", sorted(SCALE_MODELS))
+def test_1000_tree_models_in_table_mode(which: str, tmp_path: Path) -> None:
+    start = time.perf_counter()
+    model, grid = SCALE_MODELS[which]()
+    built_ir = time.perf_counter()
+    program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True))
+    emitted = time.perf_counter()
+    assert "mg_nodes[" in dict(program.files)["scorer.c"]  # auto picks the table mode at this size
+    write_program(program, tmp_path)
+    build(program, tmp_path)
+    compiled = time.perf_counter()
+    print(f"\n{which}: IR {built_ir - start:.1f}s, emit {emitted - built_ir:.1f}s, gcc {compiled - emitted:.1f}s")
+    assert emitted - built_ir < 10
+    rows = _scale_rows(model, grid, 300)
+    result = run(tmp_path / "scorer", csv_text(model, rows))
+    assert result.returncode == 0, result.stderr
+    assert mismatches([evaluate(model, as_csv_sees(model, r)) for r in rows], parse_output(model, result.stdout)) == []
+
+
+def test_scale_emission_is_deterministic() -> None:
+    model, _ = ensemble(200, 8, 0.9, 5, mean=False)
+    texts = [hashlib.sha256(repr(CEmitter().emit(model, EmitOptions(extra=(("c_tree_mode", m),))).files)
+                            .encode()).hexdigest() for m in ("table", "table", "ifelse", "ifelse")]
+    assert texts[0] == texts[1] and texts[2] == texts[3] and texts[0] != texts[2]
