@@ -216,10 +216,11 @@ class PythonVisitor:
         return f"{tuple_literal(node.values, node.value_dtype)}[{children[0]}]"
 
     def _tree_leaf(self, node: TreeLeaf, children: list[str]) -> str:
-        if node.splits:
-            # trees with splits are bound: emitter.py writes their routing statement itself
-            raise cannot_express(TARGET, node, "a routed tree must be bound to a variable")
-        return "0"
+        if not node.splits:
+            return "0"
+        # emitter.py binds every routed tree and shares one feature tuple between trees; inline,
+        # the tuple is built here
+        return self.trees.call(node, "(" + ", ".join(children) + ",)")
 
     def _cast(self, node: Cast, children: list[str]) -> str:
         source, x = node.x.dtype, children[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import runner_csv
 from helpers_python import (
     as_csv_sees,
     build,
@@ -125,6 +126,7 @@ SAMPLES: dict[str, tuple[Callable[[], Model], list[Row]]] = {
     "arithmetic": (arithmetic_model, ARITHMETIC_ROWS),
     "categorical": (categorical_model, CATEGORICAL_ROWS),
     "float32": (float32_model, FLOAT32_ROWS),
+    "trees": (runner_csv.edge_tree_model, runner_csv.edge_tree_rows()),
 }
 
 
