@@ -235,6 +235,21 @@ def _evaluate_node(node: Node, args: list[Value], row: Mapping[str, Value]) -> V
     return to_float32(result) if f32 else result
 
 
+_ORDERS: dict[int, tuple[Model, list[Node]]] = {}
+"""The last few models' evaluation orders: scoring many rows must not re-walk a big model per row."""
+
+
+def _evaluation_order(model: Model) -> list[Node]:
+    cached = _ORDERS.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    if len(_ORDERS) >= 4:
+        _ORDERS.pop(next(iter(_ORDERS)))
+    order = topological_order(model.roots)
+    _ORDERS[id(model)] = (model, order)
+    return order
+
+
 def evaluate(model: Model, row: Mapping[str, Value]) -> dict[str, Value]:
     """Score one row (input name -> float/None/str) into output name -> value.
 
@@ -242,7 +257,7 @@ def evaluate(model: Model, row: Mapping[str, Value]) -> dict[str, Value]:
     evaluated (expressions are total), which is fine for a reference.
     """
     values: dict[int, Value] = {}
-    for node in topological_order(model.roots):
+    for node in _evaluation_order(model):
         values[id(node)] = _evaluate_node(node, [values[id(c)] for c in node.children], row)
     for check in model.checks:
         if not values[id(check.condition)]:
