@@ -17,18 +17,31 @@ import math
 import numpy as np
 
 from modelgen.ir import DOUBLE, FLOAT32, Cast, Model, Node, Split, TreeLeaf, transform
-from modelgen.ir.evaluate import to_float32
 
 FLOAT32_OVERFLOW_BOUNDARY = 3.4028235677973366e38
 """The smallest double that rounds to float32 +inf (the tie above FLT_MAX rounds to infinity)."""
 
 
-def _largest_float32_at_most(t: float, strict: bool) -> float:
-    """The largest float32 ``f`` (as a double, possibly -inf) with ``f <= t`` (``f < t`` if strict)."""
-    f = to_float32(t)
-    if f > t or (strict and f == t):
-        f = float(np.nextafter(np.float32(f), np.float32(-np.inf)))
-    return f
+def equivalent_thresholds(thresholds: np.ndarray, strict: np.ndarray) -> np.ndarray:
+    """Vectorised ``equivalent_threshold``: one ``t'`` per threshold (``strict`` marks ``<`` splits).
+
+    ``f`` is the largest float32 with ``f <= t`` (``f < t`` if strict); ``t'`` is the largest
+    double that rounds to a float32 no greater than ``f``: the rounding boundary above ``f``
+    when the tie there rounds down to ``f`` (even mantissa), else the double just below it.
+    """
+    t = np.asarray(thresholds, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f32 = t.astype(np.float32)
+        too_high = (f32.astype(np.float64) > t) | (strict & (f32.astype(np.float64) == t))
+        f32 = np.where(too_high, np.nextafter(f32, np.float32(-np.inf)), f32)
+        f = f32.astype(np.float64)
+        up = np.nextafter(f32, np.float32(np.inf)).astype(np.float64)
+        boundary = np.where(up == np.inf, FLOAT32_OVERFLOW_BOUNDARY, f + (up - f) / 2)
+        rounds_down = boundary.astype(np.float32).astype(np.float64) <= f
+        moved = np.where(rounds_down, boundary, np.nextafter(boundary, -np.inf))
+    moved = np.where(f == np.inf, np.inf, moved)
+    # the tie below -FLT_MAX rounds to -inf too: every double up to -boundary rounds to -inf
+    return np.where(f == -np.inf, -FLOAT32_OVERFLOW_BOUNDARY, moved)
 
 
 def equivalent_threshold(t: float, strict: bool = False) -> float:
@@ -39,14 +52,7 @@ def equivalent_threshold(t: float, strict: bool = False) -> float:
     >>> equivalent_threshold(0.5) == 0.5 + 2.0**-25  # float32 step 2**-24 here; the tie rounds to even 0.5
     True
     """
-    f = _largest_float32_at_most(t, strict)
-    if f == math.inf:
-        return math.inf
-    if f == -math.inf:
-        return -FLOAT32_OVERFLOW_BOUNDARY  # the tie below -FLT_MAX rounds to -inf too
-    up = float(np.nextafter(np.float32(f), np.float32(np.inf)))
-    boundary = FLOAT32_OVERFLOW_BOUNDARY if up == math.inf else f + (up - f) / 2
-    return boundary if to_float32(boundary) <= f else math.nextafter(boundary, -math.inf)
+    return float(equivalent_thresholds(np.array([t]), np.array([strict]))[0])
 
 
 def equivalent_split(test: str, t: float) -> tuple[str, float]:
@@ -79,12 +85,17 @@ def _rewrite(node: Node) -> Node:
     }
     if not rewritable:
         return node
-    splits = [
-        Split(s.feature, *equivalent_split(s.test, s.operand), s.missing_left, s.left, s.right)  # type: ignore[arg-type]
-        if s.feature in rewritable
-        else s
-        for s in node.splits
-    ]
+    moving = [s for s in node.splits if s.feature in rewritable]
+    moved = equivalent_thresholds(
+        np.array([s.operand for s in moving], dtype=np.float64), np.array([s.test == "lt" for s in moving])
+    ).tolist()
+    replacements = {}
+    for split, threshold in zip(moving, moved):
+        if split.test == "lt" and split.operand == -math.inf:
+            replacements[id(split)] = Split(split.feature, "lt", -math.inf, split.missing_left, split.left, split.right)
+        else:
+            replacements[id(split)] = Split(split.feature, "le", threshold, split.missing_left, split.left, split.right)
+    splits = [replacements.get(id(s), s) for s in node.splits]
     for i in rewritable:
         features[i] = _uncast(features[i])  # type: ignore[assignment]
     return TreeLeaf(tuple(features), tuple(splits))
