@@ -490,15 +490,21 @@ class Lookup(Node):
     @classmethod
     def _key_part(cls, name: str, value: Any) -> Any:
         if name == "values":
+            if all(type(v) is float for v in value):
+                # leaf tables are long: one bytes object of the exact bits keys them
+                return struct.pack(f"<{len(value)}d", *value)
             return tuple(value_key(v, DOUBLE) if isinstance(v, float) else v for v in value)
         return value
 
     @classmethod
     def _validate(cls, index: Any, values: Any, dtype: Any) -> tuple[tuple[Any, ...], DType]:
         index = _expect_node(index, "Lookup")
-        _require(index.dtype is INT, f"Lookup: index must be int, got {index.dtype.value}")
-        _require(isinstance(dtype, DType) and dtype is not BOOL, f"Lookup: bad value dtype {dtype!r}")
-        values = tuple(check_const(v, dtype, "Lookup") for v in values)
+        if index.dtype is not INT:
+            raise IRValidationError(f"Lookup: index must be int, got {index.dtype.value}")
+        _require(isinstance(dtype, DType) and dtype is not BOOL, "Lookup: bad value dtype")
+        values = tuple(values)
+        if not (dtype is DOUBLE and all(type(v) is float for v in values)):
+            values = tuple(check_const(v, dtype, "Lookup") for v in values)
         _require(len(values) >= 1, "Lookup: needs at least one value")
         return (index, values, dtype), dtype
 

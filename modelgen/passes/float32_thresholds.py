@@ -78,11 +78,8 @@ def _rewrite(node: Node) -> Node:
     if not isinstance(node, TreeLeaf):
         return node
     features = list(node.features)
-    rewritable = {
-        i
-        for i, feature in enumerate(features)
-        if _uncast(feature) is not None and all(s.test in ("le", "lt") for s in node.splits if s.feature == i)
-    }
+    on_sets = {s.feature for s in node.splits if s.test != "le" and s.test != "lt"}
+    rewritable = {i for i, feature in enumerate(features) if i not in on_sets and _uncast(feature) is not None}
     if not rewritable:
         return node
     moving = [s for s in node.splits if s.feature in rewritable]
