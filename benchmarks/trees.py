@@ -151,6 +151,10 @@ def parity(reference: np.ndarray, got: np.ndarray) -> tuple[float, float, float]
     return max_ulp, float(identical.mean()) if identical.size else 1.0, max_rel
 
 
+class Failure(RuntimeError):
+    """A step that failed with a message that already says what (printed without the class name)."""
+
+
 def best_time(run: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     """Best wall time of up to ``repeats`` calls (stop repeating once one takes > SLOW_RUN_S), last result."""
     best, result = math.inf, None
@@ -170,16 +174,16 @@ def _tail(text: str, lines: int = 3) -> str:
 
 
 def run_command(argv: list[str], cwd: Path, timeout: float) -> float:
-    """Run ``argv`` in ``cwd``; its wall time, or RuntimeError with the tail of its output."""
+    """Run ``argv`` in ``cwd``; its wall time, or Failure with the tail of its output."""
     started = time.perf_counter()
     try:
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"{argv[0]} timed out after {timeout:.0f} s") from exc
+        raise Failure(f"{argv[0]} timed out after {timeout:.0f} s") from exc
     except OSError as exc:
-        raise RuntimeError(f"cannot run {argv[0]}: {exc}") from exc
+        raise Failure(f"cannot run {argv[0]}: {exc}") from exc
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])}... exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
+        raise Failure(f"{' '.join(argv[:3])}... exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
     return time.perf_counter() - started
 
 
@@ -361,13 +365,13 @@ class Bench:
         try:
             done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=self.timeout)
         except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"scoring timed out after {self.timeout:.0f} s") from exc
+            raise Failure(f"scoring timed out after {self.timeout:.0f} s") from exc
         if done.returncode != 0:
-            raise RuntimeError(f"harness exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
+            raise Failure(f"harness exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
         got = np.fromfile(out_path, dtype=np.float64)
         out_path.unlink()
         if got.shape[0] != self.rows:
-            raise RuntimeError(f"harness wrote {got.shape[0]} outputs for {self.rows} rows")
+            raise Failure(f"harness wrote {got.shape[0]} outputs for {self.rows} rows")
         return done.stdout, got
 
 
@@ -376,7 +380,7 @@ def guarded(tool: str, measure: Callable[[], Row | list[Row]]) -> list[Row]:
     try:
         result = measure()
     except Exception as exc:  # a peer's failure is a result, not a crash
-        message = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        message = (str(exc) if isinstance(exc, Failure) else f"{type(exc).__name__}: {exc}").replace("\n", " ")
         if os.environ.get("TREES_BENCH_DEBUG"):
             traceback.print_exc()
         return [Row(tool=tool, failed=message[:300])]
@@ -389,7 +393,7 @@ def guarded(tool: str, measure: Callable[[], Row | list[Row]]) -> list[Row]:
 
 def _recursion_guard(limit: int) -> None:
     if sys.getrecursionlimit() != limit:
-        raise RuntimeError(f"the recursion limit changed from {limit} to {sys.getrecursionlimit()}")
+        raise Failure(f"the recursion limit changed from {limit} to {sys.getrecursionlimit()}")
 
 
 def measure_modelgen(bench: Bench, model_path: Path, limit: int) -> list[Row]:
@@ -402,7 +406,7 @@ def measure_modelgen(bench: Bench, model_path: Path, limit: int) -> list[Row]:
     lower_s = time.perf_counter() - started
     _recursion_guard(limit)
     if [f.name for f in model.inputs] != [f"x{j}" for j in range(N_FEATURES)] or len(model.outputs) != 1:
-        raise RuntimeError(f"unexpected schema: {[f.name for f in model.inputs]} -> {[o.name for o in model.outputs]}")
+        raise Failure(f"unexpected schema: {[f.name for f in model.inputs]} -> {[o.name for o in model.outputs]}")
     output_name = model.outputs[0].name
     rows: list[Row] = []
 
@@ -479,19 +483,19 @@ def measure_modelgen(bench: Bench, model_path: Path, limit: int) -> list[Row]:
 
 
 def run_worker(bench: Bench, kind: str) -> dict[str, Any]:
-    """Start ``trees.py --worker KIND`` on the work directory; its JSON result (or RuntimeError)."""
+    """Start ``trees.py --worker KIND`` on the work directory; its JSON result (or Failure)."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--workdir", str(bench.workdir),
             "--rows", str(bench.rows), "--repeats", str(bench.repeats)]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=bench.timeout)
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"timed out after {bench.timeout:.0f} s") from exc
+        raise Failure(f"timed out after {bench.timeout:.0f} s") from exc
     result_path = bench.workdir / f"{kind}.json"
     if done.returncode != 0 or not result_path.exists():
-        raise RuntimeError(f"worker exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
+        raise Failure(f"worker exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
     result = json.loads(result_path.read_text())
     if "error" in result:
-        raise RuntimeError(result["error"])
+        raise Failure(result["error"])
     return result
 
 
