@@ -11,6 +11,20 @@ and the two differ in the last bit for ~5% of ``expm1``/``log1p`` arguments (mea
 ``x`` when two float32 casts of adjacent inputs are packed (measured: float32 sqrt/floor of
 an input came out unrounded; ``tests/emitters/test_c_emitter.py`` float32 sample).
 ``-ffast-math`` is never used.
+
+API (``NAME.h``): ``NAME_score(in, out)`` scores one row (NULL, or the failed check's message);
+``NAME_score_batch(n, in, out, errors)`` scores ``n`` rows, ``errors[i]`` being what ``NAME_score``
+returns for row i, with bit-identical outputs: it runs the same code, only routing the trees of
+a block of 64 rows tree-major (each tree's code/nodes stay in cache across the block). Each row's
+sums keep the IR's left-fold order (the leaves are looked up per row, in order, after routing).
+It allocates its block memory with ``malloc`` and scores row by row if that fails. The runner
+reads rows in blocks of 256 and scores them with ``NAME_score_batch``.
+
+Trees (``TreeLeaf``): see ``emitters.c.trees``. Option ``EmitOptions.extra`` ``("c_tree_mode",
+"auto" | "ifelse" | "table")``: ``ifelse`` prints one routing function per tree, ``table`` one
+node array and a loop (compact code for huge ensembles; gcc's time goes into parsing the
+initialisers), ``auto`` (the default) picks ``ifelse`` up to ``trees.IFELSE_MAX_SPLITS`` splits
+over the whole model and ``table`` above.
 """
 
 from __future__ import annotations

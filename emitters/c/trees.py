@@ -84,11 +84,12 @@ class FeatureVector:
         return sum(1 for is_string, _ in self.slots if is_string)
 
 
-def _row_direct(model: Model) -> dict[Node, bool]:
-    """Per node: can it be recomputed inline from the inputs (no TreeLeaf, small when expanded)?"""
+def _row_direct(order: list[Node]) -> dict[Node, bool]:
+    """Per node (``order``: children first): can it be recomputed inline from the inputs (no TreeLeaf,
+    small when expanded)?"""
     size: dict[Node, int] = {}
     direct: dict[Node, bool] = {}
-    for node in topological_order(model.roots):
+    for node in order:
         children = node.children
         size[node] = min(MAX_FEATURE_NODES + 1, 1 + sum(size[c] for c in children))
         direct[node] = (
@@ -112,8 +113,9 @@ class TreePlan:
     """Every routed tree of a model, numbered (hoisted trees first), their vectors and the mode."""
 
     def __init__(self, model: Model, mode: str) -> None:
-        trees = [n for n in topological_order(model.roots) if isinstance(n, TreeLeaf) and n.splits]
-        direct = _row_direct(model)
+        order = topological_order(model.roots)
+        trees = [n for n in order if isinstance(n, TreeLeaf) and n.splits]
+        direct = _row_direct(order)
         hoisted = [t for t in trees if all(direct[f] for f in t.features)]
         inline = [t for t in trees if not all(direct[f] for f in t.features)]
         self.trees: list[TreeLeaf] = hoisted + inline
@@ -203,7 +205,7 @@ def _membership(x: str, split: Split, is_string: bool, sets: SetTables, use: Cal
         terms = [f"strcmp({x}, {string_literal(str(v), 'category')}) == 0" for v in values]
     else:
         terms = [f"{x} == {format_double(float(v))}" for v in values]  # type: ignore[arg-type]
-    return terms[0] if len(terms) == 1 else "(" + " || ".join(terms) + ")"
+    return "(" + " || ".join(terms) + ")"  # parenthesised even for one term: callers negate it with !
 
 
 def split_conditions(
@@ -255,18 +257,13 @@ def ifelse_function(name: str, tree: TreeLeaf, slots: tuple[tuple[bool, int], ..
     (declared first, defined after): gcc's optimiser is superlinear in function size.
     """
     counts = _leaf_counts(tree)
-    uses_f = any(not slots[s.feature][0] for s in tree.splits)
-    uses_s = any(slots[s.feature][0] for s in tree.splits)
     signature = "(const double *f, const char *const *s)"
     functions: list[list[str]] = []
     pending = [(name, 0)]  # functions still to print: (name, the split it starts at)
     while pending:
         function, root = pending.pop(0)
-        lines = [f"static int {function}{signature}", "{"]
-        if not uses_f:
-            lines.append("    (void)f;")
-        if not uses_s:
-            lines.append("    (void)s;")
+        # a tree (or one part of it) may read only numbers or only strings
+        lines = [f"static int {function}{signature}", "{", "    (void)f;", "    (void)s;"]
         printed = 0
         # work items: a child reference to print at an indent, or None = close a block at that indent
         stack: list[tuple[int | None, int]] = [(root, 1)]
@@ -333,18 +330,22 @@ def table_definitions(plan: TreePlan, use: Callable[[str], None]) -> tuple[list[
         roots.append(offset)
         slots = plan.slots_of(tree)
         for split in tree.splits:
-            is_string, slot = slots[split.feature]
-            left = split.left + offset if split.left >= 0 else split.left
-            right = split.right + offset if split.right >= 0 else split.right
-            if split.test in ("le", "lt"):
-                kind = KIND_LE if split.test == "le" else KIND_LT
-                value = float(split.operand)  # type: ignore[arg-type]
-                key = (value, math.copysign(1.0, value))
-                threshold = thresholds.get(key) or thresholds.setdefault(key, format_double(value))
+            feature, test, operand, missing_left, left, right = split  # unpacked once: this loop is the hot one
+            is_string, slot = slots[feature]
+            if left >= 0:
+                left += offset
+            if right >= 0:
+                right += offset
+            if test == "le" or test == "lt":
+                kind = KIND_LE if test == "le" else KIND_LT
+                key = (operand, math.copysign(1.0, operand))  # type: ignore[arg-type]
+                threshold = thresholds.get(key)
+                if threshold is None:
+                    threshold = thresholds[key] = format_double(operand)  # type: ignore[arg-type]
             else:
                 kind = _set_kind(split, is_string)
                 threshold = "0.0"
-                values = _sorted_set(split.operand, is_string)  # type: ignore[arg-type]
+                values = _sorted_set(operand, is_string)  # type: ignore[arg-type]
                 texts = tuple(string_literal(str(v), "category") if is_string else format_double(float(v))  # type: ignore[arg-type]
                               for v in values)
                 set_key = (is_string, texts)
@@ -355,7 +356,7 @@ def table_definitions(plan: TreePlan, use: Callable[[str], None]) -> tuple[list[
                     target.extend(texts)
                 kind |= set_index[set_key] << KIND_SET_SHIFT
             kinds_seen.add(kind & 7)
-            if split.missing_left:
+            if missing_left:
                 kind |= KIND_MISSING_LEFT
             rows.append(f"{{{threshold},{slot},{left},{right},{kind}}},")
         offset += len(tree.splits)

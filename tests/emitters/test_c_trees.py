@@ -108,8 +108,8 @@ def split_tests_model() -> Model:
         for missing_left in (False, True):
             for i, threshold in enumerate(THRESHOLDS):
                 stumps.append(_stump(i % 3, test, threshold, missing_left))
-            for name, (feature, sets) in {"d": (2, (DOUBLE_SMALL, DOUBLE_BIG)),
-                                          "s": (3, (STRING_SMALL, STRING_BIG))}.items():
+            for name, (feature, sets) in {"d": (2, ((-0.0,), DOUBLE_SMALL, DOUBLE_BIG)),
+                                          "s": (3, ((NASTY,), STRING_SMALL, STRING_BIG))}.items():
                 for set_test in ("in", "notin"):
                     for operand in sets:
                         test_name = f"{name}{set_test}{len(operand)}"
