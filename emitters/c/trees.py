@@ -38,13 +38,14 @@ from modelgen.ir import STRING, Model, Node, Split, TreeLeaf, topological_order
 TREE_MODES: tuple[str, ...] = ("auto", "ifelse", "table")
 """Values of the ``c_tree_mode`` option."""
 
-IFELSE_MAX_SPLITS = 20_000
+IFELSE_MAX_SPLITS = 10_000
 """``auto`` prints if/else code up to this many splits over all trees, node tables above.
 
-Measured (gcc 12 -O2, one core): if/else compiles at roughly 10-15k splits per second and its
-code grows ~60 bytes per split, while the table mode compiles ~1M splits in ~10 s and is about
-as fast to score for deep trees; below ~20k splits if/else scores faster and builds in a few
-seconds. See ``tests/emitters/test_c_trees.py`` (scale tests) for the measurement.
+Measured (gcc 12 -O2, user CPU on a shared 2-core machine): if/else compiles ~3k splits/s and
+grows to ~1 GB of gcc memory at 255k splits (1,000 depth-8 trees: 104 s; a 476k-split forest:
+198 s, 1.8 GB); the table compiles ~50k splits/s (255k: 5.0 s, 253 MB; 476k: 8.2 s, 404 MB).
+Scoring 80 depth-8 trees (20k splits), batch: if/else 2.7 us/row, table 3.4 us/row. So up to
+10k splits if/else costs at most ~3-4 s of gcc for its ~25% speed; above, the table.
 """
 
 FUNCTION_SPLITS = 1000
