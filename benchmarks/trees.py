@@ -24,6 +24,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -173,11 +174,25 @@ def _tail(text: str, lines: int = 3) -> str:
     return " | ".join(kept)[-400:]
 
 
+def run_group(argv: list[str], cwd: Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` in a new process group; on timeout the whole group (compilers a peer
+    started included) is killed, then TimeoutExpired is raised."""
+    with subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
 def run_command(argv: list[str], cwd: Path, timeout: float) -> float:
     """Run ``argv`` in ``cwd``; its wall time, or Failure with the tail of its output."""
     started = time.perf_counter()
     try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        done = run_group(argv, cwd, timeout)
     except subprocess.TimeoutExpired as exc:
         raise Failure(f"{argv[0]} timed out after {timeout:.0f} s") from exc
     except OSError as exc:
@@ -363,7 +378,7 @@ class Bench:
         """Run a compiled harness over X.bin; its stdout and the outputs it wrote."""
         argv = [*argv, str(self.x_path), str(self.rows), str(N_FEATURES), str(out_path), str(self.repeats)]
         try:
-            done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=self.timeout)
+            done = run_group(argv, cwd, self.timeout)
         except subprocess.TimeoutExpired as exc:
             raise Failure(f"scoring timed out after {self.timeout:.0f} s") from exc
         if done.returncode != 0:
@@ -487,7 +502,7 @@ def run_worker(bench: Bench, kind: str) -> dict[str, Any]:
     argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--workdir", str(bench.workdir),
             "--rows", str(bench.rows), "--repeats", str(bench.repeats)]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=bench.timeout)
+        done = run_group(argv, None, bench.timeout)
     except subprocess.TimeoutExpired as exc:
         raise Failure(f"timed out after {bench.timeout:.0f} s") from exc
     result_path = bench.workdir / f"{kind}.json"
@@ -835,18 +850,26 @@ def main() -> None:
                    "load_average_start": os.getloadavg(), "versions": _versions()}
     print(f"rows {args.rows:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus; "
           + ", ".join(f"{k} {v}" for k, v in environment["versions"].items()), flush=True)
-    results = [measure_model(MODELS[k], args, limit) for k in keys]
-    _recursion_guard(limit)
-    environment["load_average_end"] = os.getloadavg()
+    results: list[dict[str, Any]] = []
+    printed: list[str] = []
     failures = False
-    for result in results:
-        print()
-        print(format_table(result))
-        for message in check_goals(result):
-            failures |= message.startswith("!!!")
-            print(message)
+    for key in keys:  # each table is printed (and the JSON rewritten) as soon as its model is done
+        result = measure_model(MODELS[key], args, limit)
+        results.append(result)
+        messages = check_goals(result)
+        failures |= any(m.startswith("!!!") for m in messages)
+        block = ["", format_table(result), *messages]
+        printed += block
+        print("\n".join(block), flush=True)
+        environment["load_average_end"] = os.getloadavg()
+        if args.json:
+            args.json.write_text(json.dumps({"environment": environment, "models": results}, indent=2, default=str)
+                                 + "\n")
+    _recursion_guard(limit)
+    if len(results) > 1:  # all tables together at the end, after the progress lines
+        print("\n" + "=" * 40 + " summary " + "=" * 40)
+        print("\n".join(printed))
     if args.json:
-        args.json.write_text(json.dumps({"environment": environment, "models": results}, indent=2, default=str) + "\n")
         print(f"\nwrote {args.json}")
     if failures:
         sys.exit(1)
