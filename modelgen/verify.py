@@ -173,30 +173,53 @@ def _typed_output_rows(model: Model, csv_text: str) -> list[Row]:
     return rows
 
 
-def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdir: Path) -> list[Row]:
-    """Compile ``model`` for ``target`` (``sql:DIALECT`` for SQL), build it, score the data, return output rows."""
+@dataclass
+class BuiltScorer:
+    """A target compiled and built once, scoring any number of data sets."""
+
+    model: Model
+    target: str
+    workdir: Path
+    run: list[str] | None = None
+    query: str | None = None
+
+    def score(self, csv_text: str, rows: list[Row]) -> list[Row]:
+        """Output rows for the data (``csv_text`` for runners, ``rows`` for SQL engines); raises on refusal."""
+        if self.query is not None:
+            from modelgen.engines import run_query
+
+            inputs = [(f.name, f.dtype) for f in self.model.inputs]
+            return run_query(self.target.partition(":")[2] or "duckdb", self.query, "input", inputs, rows)
+        result = _run(self.run or [], self.workdir, stdin=csv_text)
+        if result.returncode != 0:
+            raise VerificationError(f"the {self.target} scorer exited {result.returncode}: {result.stderr.strip()}")
+        return _typed_output_rows(self.model, result.stdout)
+
+
+def build_target(model: Model, target: str, workdir: Path) -> BuiltScorer:
+    """Compile ``model`` for ``target`` (``sql:DIALECT`` for SQL) into ``workdir`` and build it."""
     name = "scorer"
     if target.startswith("sql"):
-        dialect = target.partition(":")[2] or "duckdb"
-        from modelgen.engines import ROW_KEY, run_query
+        from modelgen.engines import ROW_KEY
 
         # the hidden row-number key brings the rows back in input order whatever the plan
+        dialect = target.partition(":")[2] or "duckdb"
         program = emit(model, "sql", EmitOptions(name=name, dialect=dialect, keys=(ROW_KEY,)))
         write_program(program, workdir)
-
         query = (workdir / program.manifest["query"]).read_text(encoding="utf-8")
-        inputs = [(f.name, f.dtype) for f in model.inputs]
-        return run_query(dialect, query, "input", inputs, rows)
+        return BuiltScorer(model, target, workdir, query=query)
     program = emit(model, target, EmitOptions(name=name, runner=True))
     write_program(program, workdir)
     for argv in program.manifest.get("build", []):
         result = _run(argv, workdir)
         if result.returncode != 0:
             raise VerificationError(f"build step {' '.join(argv)} failed:\n{result.stderr.strip()}")
-    result = _run(program.manifest["run"], workdir, stdin=csv_text)
-    if result.returncode != 0:
-        raise VerificationError(f"the {target} scorer exited {result.returncode}: {result.stderr.strip()}")
-    return _typed_output_rows(model, result.stdout)
+    return BuiltScorer(model, target, workdir, run=list(program.manifest["run"]))
+
+
+def run_target(model: Model, target: str, csv_text: str, rows: list[Row], workdir: Path) -> list[Row]:
+    """Compile, build and run ``model`` for ``target`` on one data set; return the output rows."""
+    return build_target(model, target, workdir).score(csv_text, rows)
 
 
 def csv_subset(csv_text: str, keep: Sequence[int]) -> str:
@@ -209,9 +232,10 @@ def csv_subset(csv_text: str, keep: Sequence[int]) -> str:
     return out.getvalue()
 
 
-def _rejects(model: Model, target: str, csv_text: str, rows: list[Row], workdir: Path) -> bool:
+def rejects(scorer: BuiltScorer, csv_text: str, rows: list[Row]) -> bool:
+    """Whether the scorer refuses this data (a failing exit status, an SQL error)."""
     try:
-        run_target(model, target, csv_text, rows, workdir)
+        scorer.score(csv_text, rows)
     except Exception:
         return True
     return False
@@ -245,16 +269,15 @@ def verify(
             workdir = Path(tmp) / target.replace(":", "-")
             workdir.mkdir()
             try:
-                actual = run_target(model, target, scored_csv, scored_rows, workdir)
+                scorer = build_target(model, target, workdir)
+                actual = scorer.score(scored_csv, scored_rows)
             except Exception as error:
                 reports.append(TargetReport(target=target, rows=len(rows), error=f"{type(error).__name__}: {error}"))
                 continue
             report = compare_outputs(model, target, expected, actual)  # type: ignore[arg-type]
             report.rows = len(rows)
             for index in refused[:MAX_REFUSED_ROWS_CHECKED]:
-                single = workdir / f"refused-{index}"
-                single.mkdir()
-                if not _rejects(model, target, csv_subset(csv_text, [index]), [rows[index]], single):
+                if not rejects(scorer, csv_subset(csv_text, [index]), [rows[index]]):
                     report.error = f"row {index + 1}: scikit-learn refuses it but the scorer scored it"
                     break
             report.refused = len(refused)
