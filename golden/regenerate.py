@@ -36,6 +36,7 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
@@ -74,7 +75,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 from sklearn.svm import LinearSVC, LinearSVR
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 
 GOLDEN = Path(__file__).resolve().parent
 sys.path.insert(0, str(GOLDEN.parent))
@@ -486,6 +487,29 @@ def build_extra_tree_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFr
     return model, frame.head(60), tree_adversarial(frame, model, rng)
 
 
+def build_decision_tree_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 500, ["d1", "d2", "d3"], 0.08)
+    y = frame["d1"].fillna(2) ** 2 - frame["d2"].fillna(-1) + 0.3 * frame["d3"].fillna(0)
+    model = DecisionTreeRegressor(max_depth=14, min_samples_leaf=2, random_state=0).fit(frame, y)
+    return model, frame.head(60), tree_adversarial(frame, model, rng)
+
+
+def build_extra_tree_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 450, ["k1", "k2", "k3"], 0.1)
+    target = np.where(
+        frame["k1"].fillna(0) + frame["k3"].fillna(1) > 1.5, 7, np.where(frame["k2"].fillna(0) > 0, 3, -2)
+    )
+    model = ExtraTreeClassifier(max_depth=10, random_state=0).fit(frame, target)
+    return model, frame.head(60), tree_adversarial(frame, model, rng)
+
+
+def build_extra_trees_regressor(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 500, ["t1", "t2", "t3", "t4"], 0.05)
+    y = np.sin(frame["t1"].fillna(0)) * 3 + frame["t2"].fillna(1) * frame["t3"].fillna(-1) - frame["t4"].fillna(0)
+    model = ExtraTreesRegressor(n_estimators=40, max_depth=9, random_state=0).fit(frame, y)
+    return model, frame.head(80), tree_adversarial(frame, model, rng, per_feature=6)
+
+
 def build_random_forest_classifier(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     frame = numeric_with_missing(rng, 500, ["f1", "f2", "f3", "f4"], 0.05)
     target = np.where(frame["f1"].fillna(0) + frame["f2"].fillna(0) > 1, 1, 0)
@@ -551,6 +575,14 @@ def build_hist_gradient_boosting_poisson(rng: np.random.Generator) -> tuple[Any,
     frame = numeric_frame(rng, 600, ["c1", "c2"], scale=1.0)
     counts = rng.poisson(np.exp(0.5 * frame["c1"] - 0.2 * frame["c2"]).clip(0, 50))
     model = HistGradientBoostingRegressor(loss="poisson", max_iter=40, random_state=0).fit(frame, counts)
+    return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=8)
+
+
+def build_hist_gradient_boosting_gamma(rng: np.random.Generator) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    frame = numeric_with_missing(rng, 600, ["s1", "s2", "s3"], 0.05)
+    mean = np.exp(0.4 * frame["s1"].fillna(0) - 0.3 * frame["s2"].fillna(0)).clip(0.05, 40)
+    y = rng.gamma(2.0, mean / 2.0) + 1e-3
+    model = HistGradientBoostingRegressor(loss="gamma", max_iter=50, max_depth=4, random_state=0).fit(frame, y)
     return model, frame.head(60), tree_adversarial(frame, model, rng, per_feature=8)
 
 
@@ -801,6 +833,21 @@ TREE_CASES = [
     Case("decision_tree_multioutput", "DecisionTreeRegressor with two outputs", build_decision_tree_multioutput),
     Case("extra_tree_regressor", "ExtraTreeRegressor depth 12", build_extra_tree_regressor),
     Case(
+        "decision_tree_regressor_nan",
+        "DecisionTreeRegressor depth 14 trained with NaNs",
+        build_decision_tree_regressor,
+    ),
+    Case(
+        "extra_tree_classifier_nan",
+        "ExtraTreeClassifier trained with NaNs, negative int labels",
+        build_extra_tree_classifier,
+    ),
+    Case(
+        "extra_trees_regressor_nan",
+        "ExtraTreesRegressor (40 trees) trained with NaNs: sum in order, then / n",
+        build_extra_trees_regressor,
+    ),
+    Case(
         "random_forest_classifier_nan",
         "RandomForestClassifier (25 trees) trained with NaNs, int labels",
         build_random_forest_classifier,
@@ -849,6 +896,13 @@ TREE_CASES = [
         "hist_gradient_boosting_poisson",
         "HistGradientBoostingRegressor poisson (log link)",
         build_hist_gradient_boosting_poisson,
+        budget={"java": {"prediction": 2}},
+        why={"java": JAVA_LIBM_WHY},
+    ),
+    Case(
+        "hist_gradient_boosting_gamma",
+        "HistGradientBoostingRegressor gamma (log link) with native missing values",
+        build_hist_gradient_boosting_gamma,
         budget={"java": {"prediction": 2}},
         why={"java": JAVA_LIBM_WHY},
     ),
