@@ -6,18 +6,17 @@ identical and every numeric output within its budget -- 0 (bit-identical) unless
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from golden_cases import GoldenCase, golden_cases, pinned_versions
 
 from modelgen.compiler import lower
 from modelgen.ir import Model
-from modelgen.verify import build_target, compare_outputs, csv_subset, read_rows, rejects, run_target
+from modelgen.verify import BuiltScorer, build_target, compare_outputs, csv_subset, read_rows, rejects
 
 TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite")
 CASES = golden_cases()
 _LOWERED: dict[str, Model] = {}
+_BUILT: dict[tuple[str, str], BuiltScorer] = {}
 
 
 def test_golden_suite_is_not_empty() -> None:
@@ -43,14 +42,23 @@ def lowered(case: GoldenCase) -> Model:
     return _LOWERED[case.name]
 
 
+def built(case: GoldenCase, target: str, factory: pytest.TempPathFactory) -> BuiltScorer:
+    """The case's scorer for ``target``, built once per session: the refused-rows test reruns it."""
+    key = (case.name, target)
+    if key not in _BUILT:
+        workdir = factory.mktemp(f"{case.name}-{target.replace(':', '-')}")
+        _BUILT[key] = build_target(lowered(case), target, workdir)
+    return _BUILT[key]
+
+
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden_case(case: GoldenCase, target: str, tmp_path: Path) -> None:
+def test_golden_case(case: GoldenCase, target: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     model = lowered(case)
     rows = read_rows(case.input_csv, model)
     expected = case.expected(model)
     assert len(expected) == len(rows)
-    actual = run_target(model, target, case.input_csv, rows, tmp_path)
+    actual = built(case, target, tmp_path_factory).score(case.input_csv, rows)
     report = compare_outputs(model, target, expected, actual, case.budget(target))
     assert report.error is None, report.error
     problems = [
@@ -67,12 +75,14 @@ REFUSING = [c for c in CASES if c.refused_csv is not None]
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("case", REFUSING, ids=[c.name for c in REFUSING])
-def test_golden_refused_rows_are_refused(case: GoldenCase, target: str, tmp_path: Path) -> None:
+def test_golden_refused_rows_are_refused(
+    case: GoldenCase, target: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     model = lowered(case)
     text = case.refused_csv or ""
     n_rows = len(read_rows(text, model))
     assert n_rows, "refused.csv has a header only"
-    scorer = build_target(model, target, tmp_path)
+    scorer = built(case, target, tmp_path_factory)
     for index in range(n_rows):
         single = csv_subset(text, [index])
         assert rejects(scorer, single, read_rows(single, model)), f"refused row {index + 1} was scored"
