@@ -1,13 +1,18 @@
 """Measure the SQL target on tree ensembles: emit time, query size, engine plan and run time.
 
+    python benchmarks/sql_trees.py --sklearn rf1000,gb1000,hgb500 [--cache DIR] [--rows 10000]
     python benchmarks/sql_trees.py [--trees 1000] [--depth 8] [--split-probability 1.0]
                                    [--boosting] [--rows 10000] [--dialect duckdb --dialect sqlite]
 
-The model is built directly in IR (random splits over 20 double inputs, ``Lookup`` leaf
-values, one ordered ``Sum``; a forest divides by the number of trees), as in
-``tests/emitters/test_sql_trees.py``. "plan" is the time to prepare the statement (DuckDB:
-``EXPLAIN``; SQLite: ``EXPLAIN`` compiles it to bytecode), "run" the time to fetch every row.
-A sample of rows is checked bit for bit against ``modelgen.ir.evaluate``.
+``--sklearn``: the models of ``benchmarks/trees.py`` (same estimators, training data and
+rows), trained here (or loaded from ``--cache``), lowered by modelgen, emitted per dialect,
+and every row's output compared bit for bit with scikit-learn's ``predict``.
+Otherwise the model is built directly in IR (random splits over 20 double inputs, ``Lookup``
+leaf values, one ordered ``Sum``; a forest divides by the number of trees), as in
+``tests/emitters/test_sql_trees.py``, and a sample of rows is checked bit for bit against
+``modelgen.ir.evaluate``. "plan" is the time to prepare the statement (``EXPLAIN``: DuckDB
+parses, binds and optimizes; SQLite compiles it to bytecode), "run" the time to fetch every
+row. DuckDB runs with one thread (the machine is shared; times are wall clock, best of one).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emitters"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers_sql import compile_query, ensemble, random_rows
+from trees import MODELS, make_data
 
 from modelgen.engines import ROW_KEY
 from modelgen.ir import Lookup, topological_order
@@ -37,7 +44,7 @@ N_FEATURES = 20
 
 
 def _connect(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    connection = duckdb.connect() if dialect == "duckdb" else sqlite3.connect(":memory:")
+    connection = duckdb.connect(config={"threads": 1}) if dialect == "duckdb" else sqlite3.connect(":memory:")
     real = "DOUBLE" if dialect == "duckdb" else "REAL"
     columns = ", ".join(f'"x{i}" {real}' for i in range(N_FEATURES))
     connection.execute(f'CREATE TABLE "input" ("{ROW_KEY}" BIGINT, {columns})')
@@ -55,9 +62,71 @@ def _bits(value: Any) -> Any:
     return struct.pack("<d", value)
 
 
+def _sklearn_model(key: str, cache: Path) -> Path:
+    import joblib
+    from threadpoolctl import threadpool_limits
+
+    path = cache / f"{key}.joblib"
+    if not path.exists():
+        spec = MODELS[key]
+        x, y = make_data(spec.train_rows, seed=1, missing=spec.missing)
+        model = spec.build()
+        with threadpool_limits(1):
+            model.fit(x, y)
+        if hasattr(model, "n_jobs"):
+            model.set_params(n_jobs=1)
+        cache.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, path)
+    return path
+
+
+def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[str]) -> None:
+    """One line per (model, dialect): lower and emit time, query size, plan and run time, parity."""
+    import joblib
+    import numpy as np
+
+    from emitters.base import EmitOptions
+    from modelgen import compiler
+
+    for key in keys:
+        path = _sklearn_model(key, cache)
+        estimator = joblib.load(path)
+        started = time.process_time()
+        model = compiler.lower(path)
+        lowered = time.process_time() - started
+        x, _ = make_data(n_rows, seed=2, missing=MODELS[key].missing)
+        reference = np.ascontiguousarray(estimator.predict(x), dtype=np.float64)
+        rows = [{f"x{j}": (None if math.isnan(v) else float(v)) for j, v in enumerate(r)} for r in x.tolist()]
+        print(f"{key}: lowered in {lowered:.1f} s CPU", flush=True)
+        for dialect in dialects:
+            started = time.process_time()
+            program = compiler.emit(model, "sql", EmitOptions(dialect=dialect, keys=(ROW_KEY,)))
+            emitted = time.process_time() - started
+            query = program.files[0][1]
+            connection = _connect(dialect, rows)
+            started = time.perf_counter()
+            connection.execute("EXPLAIN " + query).fetchall()
+            planned = time.perf_counter() - started
+            started = time.perf_counter()
+            got = connection.execute(query).fetchall()
+            ran = time.perf_counter() - started
+            got.sort(key=lambda r: int(r[0]))
+            values = np.array([math.nan if r[1] is None else r[1] for r in got], dtype=np.float64)
+            same = (values.view(np.int64) == reference.view(np.int64)) | (np.isnan(values) & np.isnan(reference))
+            print(
+                f"{key} {dialect}: emit {emitted:.2f} s CPU, {len(query.encode()) / 1e6:.1f} MB, "
+                f"plan {planned:.2f} s, run {ran:.2f} s on {n_rows} rows, "
+                f"{int((~same).sum())} of {n_rows} rows differ from scikit-learn in bits",
+                flush=True,
+            )
+            connection.close()
+
+
 def main() -> None:
     """Build, emit, run and check one ensemble per dialect; print one line per dialect."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sklearn", help="comma-separated benchmarks/trees.py models: rf1000,gb1000,hgb500")
+    parser.add_argument("--cache", type=Path, default=Path("sql_trees_models"), help="trained models (joblib)")
     parser.add_argument("--trees", type=int, default=1000)
     parser.add_argument("--depth", type=int, default=8)
     parser.add_argument("--split-probability", type=float, default=1.0)
@@ -66,6 +135,9 @@ def main() -> None:
     parser.add_argument("--check", type=int, default=200, help="rows compared with the IR interpreter")
     parser.add_argument("--dialect", action="append", choices=["duckdb", "sqlite"])
     args = parser.parse_args()
+    if args.sklearn:
+        measure_sklearn(args.sklearn.split(","), args.cache, args.rows, args.dialect or ["duckdb", "sqlite"])
+        return
     started = time.perf_counter()
     model = ensemble(
         args.trees, args.depth, N_FEATURES, seed=1, split_probability=args.split_probability, boosting=args.boosting

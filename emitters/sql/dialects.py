@@ -38,6 +38,9 @@ class SqlDialect:
     max_depth: ClassVar[int] = 16
     """Deepest IR expression inlined into one SQL expression (parser/planner nesting limits)."""
     supports_float32: ClassVar[bool] = False
+    max_case_nesting: ClassVar[int] = 12
+    """Deepest CASE-in-THEN nesting a tree's nested CASE may have (``emitters/sql/trees.py``);
+    a deeper tree is printed as flat leaf paths."""
     materialize_layers: ClassVar[bool] = False
     """Write layers ``AS MATERIALIZED``: needed where the planner would substitute a layer's
     expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
@@ -56,6 +59,15 @@ class SqlDialect:
     def double(self, value: float) -> exp.Expression:
         """A double literal that reads back to the identical bits in this engine."""
         raise NotImplementedError
+
+    def double_text(self, value: float) -> str:
+        """:meth:`double` as SQL text (tree CASEs print millions of literals: no sqlglot round trip)."""
+        return self.double(value).sql(dialect=self.sqlglot_name)
+
+    def tree_double_text(self, value: float, column: str) -> str:
+        """A double literal inside a tree CASE (thresholds, leaf values), as text; ``column`` is
+        any column of the same row, for engines that must not see the literal as a constant."""
+        return self.double_text(value)
 
     def is_nan(self, value: exp.Expression) -> exp.Expression:
         """TRUE when ``value`` is this engine's NaN, FALSE otherwise (never NULL)."""
@@ -101,6 +113,9 @@ class DuckDBDialect(SqlDialect):
     double_type = "DOUBLE"
     max_depth = 24
     supports_float32 = True
+    # measured: 399 nested THEN levels parse and run (DuckDB's own limit is its 1,000-deep
+    # expression depth); a tree nesting 100 levels would need 2**99 leaves
+    max_case_nesting = 100
 
     # NaN sorts above everything in DuckDB and GREATEST keeps its first argument on ties, so
     # GREATEST(a, b) is exactly numpy.maximum here, and -GREATEST(-a, -b) numpy.minimum; unlike
@@ -117,6 +132,9 @@ class DuckDBDialect(SqlDialect):
 
     def double(self, value: float) -> exp.Expression:
         return literals.duckdb_double(value)
+
+    def double_text(self, value: float) -> str:
+        return literals.duckdb_double_text(value)
 
     def is_nan(self, value: exp.Expression) -> exp.Expression:
         return exp.IsNan(this=value)
@@ -201,6 +219,11 @@ class SQLiteDialect(SqlDialect):
     double_type = "REAL"
     # SQLite's LALR parser stack overflows at ~20 nested CASE/parentheses levels
     max_depth = 6
+    # measured (SQLite 3.40, tests/emitters/test_sql_trees.py): 16 nested THEN levels parse as
+    # an output, 15 inside a sum divided by a constant, 16/17 overflow the parser stack; 10
+    # leaves ~25 stack entries for the expression around a tree (scikit-learn's depth-12
+    # forests nest at most 7: the less nested side goes in each THEN)
+    max_case_nesting = 10
     supports_float32 = False
     materialize_layers = True
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
@@ -210,6 +233,12 @@ class SQLiteDialect(SqlDialect):
 
     def double(self, value: float) -> exp.Expression:
         return literals.sqlite_double(value)
+
+    def double_text(self, value: float) -> str:
+        return literals.sqlite_double_text(value)
+
+    def tree_double_text(self, value: float, column: str) -> str:
+        return literals.sqlite_unfactored_double_text(value, column)
 
     def is_nan(self, value: exp.Expression) -> exp.Expression:
         return ops.is_null(value)

@@ -1,25 +1,42 @@
-"""``TreeLeaf`` as one flat ``CASE WHEN <path> THEN <leaf> ... ELSE <last leaf> END``.
+"""``TreeLeaf`` as one nested CASE mirroring the tree, or (too deep for the engine) flat leaf paths.
 
-No CASE nests inside another (SQLite's parser overflows at ~20 nested levels): every leaf's
-root-to-leaf path (``emitters.common.trees.leaf_paths``) is one conjunction, the paths are
-mutually exclusive, and the last leaf is the ``ELSE``. A path's steps on one feature are
-merged first: threshold tests into one interval (``x > lo AND x <= hi``) -- exact, because
-for a non-missing value the conjunction of comparisons is the tightest bound of each side --
-and a missing value follows the path only if every step on that feature sends it the way
-the path goes. Long conjunctions are grouped in parenthesised chunks of
-:data:`CONJUNCTION_WIDTH` terms so the expression stays shallow (SQLite counts every
-``AND`` of a left-nested chain against its 1,000-deep expression limit).
+Nested (the default): every split is ``CASE WHEN <goes one way> THEN <that subtree> ELSE
+<other subtree> END``, and an ELSE that is itself a split is merged into the same CASE as
+more ``WHEN`` arms (``CASE WHEN a THEN .. WHEN b THEN .. ELSE .. END`` evaluates ``b`` only
+where ``a`` is not TRUE: the same thing). So only THEN positions nest, and each split puts
+the subtree that needs less nesting in its THEN: the nesting is the tree's Strahler-like
+number (:func:`nested_plan`), at most its depth, and 1-2 for path-like trees whatever their
+depth. The query holds each split once (size O(nodes)) and a row evaluates only the
+conditions on its path (O(depth)). Leaf values are slots of a text template, so a tree's
+single ``Lookup`` fills in its values (:func:`fold_values`) and no second CASE is needed.
 
-Missing values: each dialect says what its comparison gives for its missing value
+The WHEN condition is TRUE exactly for the rows that go to the THEN side. Missing values:
+each dialect says what its comparison gives for its missing value
 (:attr:`SqlDialect.MISSING_COMPARES`: DuckDB's NaN sorts above everything, so ``NaN > t``
-is TRUE and ``NaN <= t`` FALSE; SQLite's NULL gives NULL). A path term is guarded with the
-missing test only where that answer is not already the one the path needs. NULL inside a
-pure conjunction in a ``WHEN`` acts as FALSE, and path conjunctions are never negated.
+is TRUE and ``NaN <= t`` FALSE; SQLite's NULL gives NULL, and a NULL WHEN falls to the
+ELSE). A condition gets a missing guard (``isnan(x) OR`` / ``NOT isnan(x) AND``) only when
+that answer is wrong for the side it picks; between two sides that need the same nesting,
+the one needing no guard goes in the THEN (on SQLite that is every split).
+
+Trees print as text through a template (sqlglot builds and prints ~5-10 us per node; a
+1,000-tree depth-12 forest has ~1.5 M nodes): the text is what sqlglot would print for the
+same expressions (tested), wrapped in one ``exp.Var``.
+
+Flat (fallback, nesting above :attr:`SqlDialect.max_case_nesting`): ``CASE WHEN <path 0>
+THEN 0 WHEN <path 1> THEN 1 ... ELSE <last> END`` over ``emitters.common.trees.leaf_paths``
+(mutually exclusive paths, no nesting at all, size O(leaves x depth)). A path's steps on one
+feature are merged first: threshold tests into one interval (``x > lo AND x <= hi``) --
+exact, because for a non-missing value the conjunction of comparisons is the tightest bound
+of each side -- and a missing value follows the path only if every step on that feature
+sends it the way the path goes. Long conjunctions are grouped in parenthesised chunks of
+:data:`CONJUNCTION_WIDTH` terms (SQLite counts every ``AND`` of a left-nested chain against
+its 1,000-deep expression limit). Path terms are guarded like nested conditions; NULL
+inside a pure conjunction in a ``WHEN`` acts as FALSE, and path conjunctions are never negated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -27,14 +44,20 @@ from sqlglot import exp
 from emitters.common.trees import PathStep, leaf_paths
 from emitters.sql import literals, ops
 from emitters.sql.dialects import SqlDialect
-from modelgen.ir import STRING, DType, TreeLeaf
+from modelgen.ir import DOUBLE, FLOAT32, STRING, DType, Split, TreeLeaf
 from modelgen.ir.nodes import ConstValue
 
 CONJUNCTION_WIDTH = 16
 """Terms per parenthesised group of a long path conjunction (its expression height ~ width x levels)."""
 
 LEAF_CASE = "modelgen_leaf_case"
-"""``meta`` key of a tree's CASE: the leaf number of each WHEN, then of the ELSE."""
+"""``meta`` key of a flat tree CASE: the leaf number of each WHEN, then of the ELSE."""
+
+TEMPLATE = "modelgen_tree_template"
+"""``meta`` key of a nested tree's ``exp.Var``: its text as pieces, ints being leaf slots."""
+
+_SIDE_TESTS = {"le": ("le", "gt"), "lt": ("lt", "ge"), "in": ("in", "notin"), "notin": ("notin", "in")}
+"""A split test -> (the test of its left side, of its right side) for non-missing values."""
 
 _COMPARISONS: dict[str, type[exp.Binary]] = {"le": exp.LTE, "lt": exp.LT, "gt": exp.GT, "ge": exp.GTE}
 
@@ -125,7 +148,153 @@ def path_condition(
     return conjunction(terms)
 
 
+@dataclass(frozen=True)
+class NestedPlan:
+    """How a tree prints nested: per split, whether its left side goes in the THEN and whether
+    that condition needs a missing guard; ``nesting`` is the deepest CASE-in-THEN chain."""
+
+    then_left: list[bool]
+    guarded: list[bool]
+    nesting: int
+
+
+def _needs_guard(split: Split, left: bool, dtype: DType, dialect: SqlDialect) -> bool:
+    test = _SIDE_TESTS[split.test][0 if left else 1]
+    answer = None if dtype is STRING else dialect.MISSING_COMPARES[test]
+    if split.missing_left == left:
+        return answer is not True  # missing must make the condition TRUE
+    return answer is True  # missing must not make it TRUE (FALSE or NULL both fall through)
+
+
+def nested_plan(node: TreeLeaf, dialect: SqlDialect) -> NestedPlan:
+    """Choose each split's THEN side (least nesting first, then no guard), bottom up, iteratively.
+
+    ``nest(leaf) = 0``; ``nest(split) = max(1 + nest(then), nest(else), 1)`` because an ELSE
+    split is merged into its parent's CASE.
+    """
+    splits = node.splits
+    preorder: list[int] = []
+    stack = [0]
+    while stack:
+        index = stack.pop()
+        preorder.append(index)
+        split = splits[index]
+        stack.extend(child for child in (split.right, split.left) if child >= 0)
+    nest = [0] * len(splits)
+    then_left = [True] * len(splits)
+    guarded = [False] * len(splits)
+    for index in reversed(preorder):  # children before parents
+        split = splits[index]
+        dtype = node.features[split.feature].dtype
+        left = nest[split.left] if split.left >= 0 else 0
+        right = nest[split.right] if split.right >= 0 else 0
+        guard_left = _needs_guard(split, True, dtype, dialect)
+        guard_right = _needs_guard(split, False, dtype, dialect)
+        choose_left = left < right or (left == right and (guard_right or not guard_left))
+        then_left[index] = choose_left
+        guarded[index] = guard_left if choose_left else guard_right
+        nest[index] = max(1 + left, right, 1) if choose_left else max(1 + right, left, 1)
+    return NestedPlan(then_left, guarded, nest[0])
+
+
+def _condition_text(
+    split: Split, left: bool, guarded: bool, x: str, missing: tuple[str, str], dtype: DType, dialect: SqlDialect
+) -> str:
+    test = _SIDE_TESTS[split.test][0 if left else 1]
+    if test in ("in", "notin"):
+        values = ", ".join(_value_text(v, dtype, x, dialect) for v in split.operand)  # type: ignore[union-attr]
+        compared = f"{x} IN ({values})" if test == "in" else f"NOT {x} IN ({values})"
+    else:
+        threshold = dialect.tree_double_text(float(split.operand), x)  # type: ignore[arg-type]
+        compared = f"{x} {_OPERATORS[test]} {threshold}"
+    if not guarded:
+        return compared
+    is_missing, not_missing = missing
+    if split.missing_left == left:
+        return f"{is_missing} OR {compared}"
+    return f"{not_missing} AND {compared}"
+
+
+_OPERATORS = {"le": "<=", "lt": "<", "gt": ">", "ge": ">="}
+
+
+def _value_text(value: ConstValue, dtype: DType, column: str, dialect: SqlDialect) -> str:
+    if dtype is STRING:
+        return literals.string(value).sql(dialect=dialect.sqlglot_name)  # type: ignore[arg-type]
+    return dialect.tree_double_text(float(value), column)  # type: ignore[arg-type]
+
+
+def _feature_texts(
+    features: list[exp.Expression], dtypes: list[DType], dialect: SqlDialect
+) -> list[tuple[str, tuple[str, str]]]:
+    # (x, (x is missing, x is not missing)) as text, through sqlglot once per feature
+    out = []
+    for x, dtype in zip(features, dtypes):
+        missing = ops.is_null(x.copy()) if dtype is STRING else dialect.is_nan(x.copy())
+        present = ops.is_not_null(x.copy()) if dtype is STRING else dialect.not_nan(x.copy())
+        name = dialect.sqlglot_name
+        out.append((x.sql(dialect=name), (missing.sql(dialect=name), present.sql(dialect=name))))
+    return out
+
+
+def nested_template(
+    node: TreeLeaf, plan: NestedPlan, features: list[exp.Expression], dialect: SqlDialect
+) -> list[str | int]:
+    """The nested CASE of ``node`` as text pieces; an int piece is the slot of that leaf's value."""
+    dtypes = [f.dtype for f in node.features]
+    texts = _feature_texts(features, dtypes, dialect)
+    pieces: list[str | int] = []
+    # work items: text, ("x", child) a subtree as an expression, ("a", split) a split's arms
+    stack: list[str | tuple[str, int]] = [("x", 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            continue
+        kind, ref = item
+        if kind == "x":
+            if ref < 0:
+                pieces.append(-1 - ref)
+            else:
+                stack.extend((" END", ("a", ref), "CASE "))
+            continue
+        split = node.splits[ref]
+        left = plan.then_left[ref]
+        then, other = (split.left, split.right) if left else (split.right, split.left)
+        x, missing = texts[split.feature]
+        condition = _condition_text(split, left, plan.guarded[ref], x, missing, dtypes[split.feature], dialect)
+        tail: list[str | tuple[str, int]] = [("a", other), " "] if other >= 0 else [("x", other), " ELSE "]
+        stack.extend((*tail, ("x", then), f"WHEN {condition} THEN "))
+    merged: list[str | int] = []
+    for piece in pieces:  # adjacent text joined: rendering is then one join per tree
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def render(template: list[str | int], slots: list[str]) -> str:
+    """``template`` with each leaf slot replaced by ``slots[leaf]``."""
+    return "".join(piece if isinstance(piece, str) else slots[piece] for piece in template)
+
+
 def tree_case(node: TreeLeaf, features: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    """The leaf number ``node`` routes the row to: a nested CASE (an ``exp.Var`` whose ``meta``
+    holds the template), or one flat CASE when the tree nests too deep for ``dialect``."""
+    if not node.splits:
+        return literals.integer(0)
+    plan = nested_plan(node, dialect)
+    if plan.nesting <= dialect.max_case_nesting:
+        template = nested_template(node, plan, features, dialect)
+        case = exp.Var(this=render(template, [str(leaf) for leaf in range(node.n_leaves)]))
+        # any column of the row, for dialects whose tree literals must not be constants
+        case.meta[TEMPLATE] = (template, features[0].sql(dialect=dialect.sqlglot_name))
+        return case
+    return flat_tree_case(node, features, dialect)
+
+
+def flat_tree_case(node: TreeLeaf, features: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
     """The leaf number ``node`` routes the row to, as one flat CASE (``meta`` names the leaves)."""
     if not node.splits:
         return literals.integer(0)
@@ -140,13 +309,33 @@ def tree_case(node: TreeLeaf, features: list[exp.Expression], dialect: SqlDialec
     return case
 
 
-def fold_values(case: exp.Expression, values: list[exp.Expression]) -> exp.Expression | None:
-    """``case`` (from :func:`tree_case`) with each leaf number replaced by ``values[leaf]``, or
-    None when ``case`` is not a tree's CASE. Saves the second ``CASE leaf WHEN 0 ...`` pass."""
+def fold_values(
+    case: exp.Expression,
+    values: Sequence[ConstValue],
+    dtype: DType,
+    dialect: SqlDialect,
+    literal: Callable[[ConstValue], exp.Expression],
+) -> exp.Expression | None:
+    """``case`` (from :func:`tree_case`) with each leaf number replaced by ``literal(values[leaf])``
+    (doubles: :meth:`SqlDialect.tree_double_text`), or None when ``case`` is not a
+    tree's CASE. Saves a second ``CASE leaf WHEN 0 ...`` pass."""
+    stored = case.meta.get(TEMPLATE) if case.meta else None
+    if stored is not None:
+        template, column = stored
+        name = dialect.sqlglot_name
+        if dtype in (DOUBLE, FLOAT32):
+            texts = [dialect.tree_double_text(float(v), column) for v in values]  # type: ignore[arg-type]
+        else:
+            texts = [literal(v).sql(dialect=name) for v in values]
+        del case.meta[TEMPLATE]  # the template is used once: free it
+        case.set("this", render(template, texts))
+        return case
     leaves = case.meta.get(LEAF_CASE) if case.meta else None
     if leaves is None:
         return None
+    built = [literal(v) for v in values]
     for arm, leaf in zip(case.args["ifs"], leaves):
-        arm.set("true", values[leaf])
-    case.set("default", values[leaves[-1]])
+        arm.set("true", built[leaf])
+    case.set("default", built[leaves[-1]])
     return case
+

@@ -255,13 +255,15 @@ def _argmax(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.
 
 def _lookup(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
     node = typing.cast(Lookup, node)  # NODE_BUILDERS dispatches on the exact type
-    values = [_literal(v, node.value_dtype, dialect) for v in node.values]
-    if len(values) == 1:
-        return values[0]
+    if len(node.values) == 1:
+        return _literal(node.values[0], node.value_dtype, dialect)
     # an inline tree routing: its CASE yields the values directly (one CASE, not two)
-    folded = trees.fold_values(args[0], values)
+    folded = trees.fold_values(
+        args[0], node.values, node.value_dtype, dialect, lambda v: _literal(v, node.value_dtype, dialect)
+    )
     if folded is not None:
         return folded
+    values = [_literal(v, node.value_dtype, dialect) for v in node.values]
     ifs = [exp.If(this=literals.integer(i), true=v) for i, v in enumerate(values[:-1])]
     return exp.Case(this=args[0], ifs=ifs, default=values[-1])
 
