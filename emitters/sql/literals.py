@@ -161,13 +161,11 @@ def sqlite_unfactored_double_text(value: float, column: str) -> str:
 
 def _odd_significand(magnitude: float) -> tuple[int, int]:
     # magnitude == significand * 2**exponent exactly, the significand odd (< 2**53)
-    mantissa, exponent = math.frexp(magnitude)
-    significand = int(mantissa * _TWO_53)
-    exponent -= 53
-    while significand % 2 == 0:
-        significand //= 2
-        exponent += 1
-    return significand, exponent
+    numerator, denominator = magnitude.as_integer_ratio()  # denominator: a power of two
+    if denominator > 1:
+        return numerator, 1 - denominator.bit_length()
+    zeros = (numerator & -numerator).bit_length() - 1
+    return numerator >> zeros, zeros
 
 
 def sqlite_double(value: float) -> exp.Expression:

@@ -224,17 +224,22 @@ def _value_text(value: ConstValue, dtype: DType, column: str, dialect: SqlDialec
     return dialect.tree_double_text(float(value), column)  # type: ignore[arg-type]
 
 
-def _feature_texts(
-    features: list[exp.Expression], dtypes: list[DType], dialect: SqlDialect
-) -> list[tuple[str, tuple[str, str]]]:
-    # (x, (x is missing, x is not missing)) as text, through sqlglot once per feature
-    out = []
-    for x, dtype in zip(features, dtypes):
-        missing = ops.is_null(x.copy()) if dtype is STRING else dialect.is_nan(x.copy())
-        present = ops.is_not_null(x.copy()) if dtype is STRING else dialect.not_nan(x.copy())
-        name = dialect.sqlglot_name
-        out.append((x.sql(dialect=name), (missing.sql(dialect=name), present.sql(dialect=name))))
-    return out
+_FEATURE_TEXTS: dict[tuple[type[SqlDialect], str, bool], tuple[str, tuple[str, str]]] = {}
+"""(dialect, column, string?) -> what :func:`_feature_text` gives: the same for every tree."""
+
+
+def _feature_text(x: exp.Expression, dtype: DType, dialect: SqlDialect) -> tuple[str, tuple[str, str]]:
+    # (x, (x is missing, x is not missing)) as text, through sqlglot once per column
+    key = (type(dialect), x.name, dtype is STRING) if isinstance(x, exp.Column) else None
+    if key is not None and key in _FEATURE_TEXTS:
+        return _FEATURE_TEXTS[key]
+    missing = ops.is_null(x.copy()) if dtype is STRING else dialect.is_nan(x.copy())
+    present = ops.is_not_null(x.copy()) if dtype is STRING else dialect.not_nan(x.copy())
+    name = dialect.sqlglot_name
+    text = (x.sql(dialect=name), (missing.sql(dialect=name), present.sql(dialect=name)))
+    if key is not None:
+        _FEATURE_TEXTS[key] = text
+    return text
 
 
 def nested_template(
@@ -242,36 +247,40 @@ def nested_template(
 ) -> list[str | int]:
     """The nested CASE of ``node`` as text pieces; an int piece is the slot of that leaf's value."""
     dtypes = [f.dtype for f in node.features]
-    texts = _feature_texts(features, dtypes, dialect)
+    texts: dict[int, tuple[str, tuple[str, str]]] = {}
+    splits, then_left, guarded = node.splits, plan.then_left, plan.guarded
     pieces: list[str | int] = []
-    # work items: text, ("x", child) a subtree as an expression, ("a", split) a split's arms
-    stack: list[str | tuple[str, int]] = [("x", 0)]
+    # work items: text, a split index (>= 0: that split's WHEN arms), a leaf reference (< 0)
+    stack: list[str | int] = [" END", 0, "CASE "]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            pieces.append(item)
-            continue
-        kind, ref = item
-        if kind == "x":
-            if ref < 0:
-                pieces.append(-1 - ref)
+        if item.__class__ is str:
+            if pieces and pieces[-1].__class__ is str:
+                pieces[-1] += item  # type: ignore[operator]
             else:
-                stack.extend((" END", ("a", ref), "CASE "))
+                pieces.append(item)
             continue
-        split = node.splits[ref]
-        left = plan.then_left[ref]
+        if item < 0:  # type: ignore[operator]
+            pieces.append(-1 - item)  # type: ignore[operator]
+            continue
+        split = splits[item]  # type: ignore[index]
+        left = then_left[item]  # type: ignore[index]
         then, other = (split.left, split.right) if left else (split.right, split.left)
-        x, missing = texts[split.feature]
-        condition = _condition_text(split, left, plan.guarded[ref], x, missing, dtypes[split.feature], dialect)
-        tail: list[str | tuple[str, int]] = [("a", other), " "] if other >= 0 else [("x", other), " ELSE "]
-        stack.extend((*tail, ("x", then), f"WHEN {condition} THEN "))
-    merged: list[str | int] = []
-    for piece in pieces:  # adjacent text joined: rendering is then one join per tree
-        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += piece
+        feature = split.feature
+        if feature not in texts:
+            texts[feature] = _feature_text(features[feature], dtypes[feature], dialect)
+        x, missing = texts[feature]
+        condition = _condition_text(split, left, guarded[item], x, missing, dtypes[feature], dialect)  # type: ignore[index]
+        # an ELSE split is merged into this CASE (more WHEN arms); a THEN split nests
+        if other >= 0:
+            stack.extend((other, " "))
         else:
-            merged.append(piece)
-    return merged
+            stack.extend((other, " ELSE "))
+        if then >= 0:
+            stack.extend((" END", then, f"WHEN {condition} THEN CASE "))
+        else:
+            stack.extend((then, f"WHEN {condition} THEN "))
+    return pieces
 
 
 def render(template: list[str | int], slots: list[str]) -> str:
@@ -289,7 +298,7 @@ def tree_case(node: TreeLeaf, features: list[exp.Expression], dialect: SqlDialec
         template = nested_template(node, plan, features, dialect)
         case = exp.Var(this=render(template, [str(leaf) for leaf in range(node.n_leaves)]))
         # any column of the row, for dialects whose tree literals must not be constants
-        case.meta[TEMPLATE] = (template, features[0].sql(dialect=dialect.sqlglot_name))
+        case.meta[TEMPLATE] = (template, _feature_text(features[0], node.features[0].dtype, dialect)[0])
         return case
     return flat_tree_case(node, features, dialect)
 

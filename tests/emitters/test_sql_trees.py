@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import sqlite3
+import struct
 
 import pytest
-from helpers_sql import compile_query, ensemble, mismatches, random_rows, sqlite_storable
+from helpers_sql import compile_query, ensemble, mismatches, random_rows, random_tree, sqlite_storable
 from ir_samples import NASTY
 from sqlglot import exp
 
 from emitters.base import EmitOptions
-from emitters.sql import SqlEmitter, ops
-from emitters.sql.trees import CONJUNCTION_WIDTH, conjunction
+from emitters.sql import SqlEmitter, literals, ops
+from emitters.sql.dialects import SqlDialect, SQLiteDialect, get_dialect
+from emitters.sql.trees import CONJUNCTION_WIDTH, NestedPlan, _needs_guard, conjunction, nested_plan
 from modelgen.ir import (
     DOUBLE,
     STRING,
+    Binary,
     Cast,
     Const,
     Input,
@@ -203,3 +207,133 @@ def test_emitting_trees_twice_is_byte_identical(dialect: str) -> None:
     second = SqlEmitter().emit(_shared_model(), EmitOptions(dialect=dialect))
     assert first == second
 
+
+
+# --- nested CASE routing (emitters/sql/trees.py): shape, nesting bound, fallback, literals ---
+
+
+def _full_tree(depth: int) -> TreeLeaf:
+    """A full tree on x/y: nesting exactly ``depth`` (both sides of every split equally deep)."""
+    rng = random.Random(depth)
+    return random_tree(rng, (X, Y), depth)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_nesting_is_the_strahler_number_not_the_depth(dialect: str) -> None:
+    chosen = get_dialect(dialect)
+    assert nested_plan(_deep_path_tree(60), chosen).nesting <= 2
+    for depth in (1, 3, 6):
+        assert nested_plan(_full_tree(depth), chosen).nesting == depth
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_sixty_level_path_tree_is_nested_once_per_split(dialect: str) -> None:
+    depth = 60
+    tree = _deep_path_tree(depth)
+    values = tuple(k / 7 for k in range(depth + 1))
+    model = Model(INPUTS, (OutputField("value", "value", Lookup(tree, values, DOUBLE)),))
+    rows = [{"x": 100.0 - k, "y": -100.0 + k, "s": f"c{k}"} for k in range(0, depth + 2, 3)]
+    rows += [
+        {"x": math.nextafter(100.0 - k, -1e9), "y": math.nextafter(-100.0 + k, 1e9), "s": "q"} for k in range(depth)
+    ]
+    rows += [{"x": None, "y": None, "s": None}, {"x": -math.inf, "y": math.inf, "s": NASTY}]
+    assert mismatches(model, dialect, _rows(dialect, rows)) == []
+    query = compile_query(model, dialect)
+    tree_line = max(query.splitlines(), key=lambda line: line.count("WHEN "))
+    assert tree_line.count("WHEN ") == depth  # each split once (flat paths would repeat them)
+
+
+def _random_deep_model(seed: int, depth: int, n_trees: int) -> Model:
+    rng = random.Random(seed)
+    inputs = (InputField("x", DOUBLE), InputField("y", DOUBLE))
+    terms = []
+    for _ in range(n_trees):
+        tree = random_tree(rng, (X, Y), depth, split_probability=0.7)
+        terms.append(Lookup(tree, tuple(rng.uniform(-1e3, 1e3) for _ in range(tree.n_leaves)), DOUBLE))
+    return Model(inputs, (OutputField("p", "value", Sum(tuple(terms))),))
+
+
+def _grid_rows(seed: int, count: int) -> list[dict]:
+    rows = random_rows(random.Random(seed), 2, count)
+    return [{"x": r["x0"], "y": r["x1"]} for r in rows]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_random_deep_trees_nested_and_flat_fallback_agree(dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _random_deep_model(21, 12, 6)
+    rows = _rows(dialect, _grid_rows(9, 300))
+    assert mismatches(model, dialect, rows) == []
+    nested = compile_query(model, dialect)
+    # force every tree through the flat leaf paths (what trees above the bound get)
+    monkeypatch.setattr(type(get_dialect(dialect)), "max_case_nesting", 1)
+    assert mismatches(model, dialect, rows) == []
+    flat = compile_query(model, dialect)
+    assert flat != nested and len(flat) > len(nested)
+
+
+def _chain(depth: int) -> TreeLeaf:
+    splits = []
+    for i in range(depth):
+        child = i + 1 if i + 1 < depth else leaf_ref(depth)
+        splits.append(Split(i % 2, "le", 0.1 * i + 0.05, True, leaf_ref(i), child))
+    return TreeLeaf((X, Y), tuple(splits))
+
+
+def _forced_nesting(node: TreeLeaf, dialect: SqlDialect) -> NestedPlan:
+    # every deeper subtree in THEN: the nesting is the depth (the worst case for the parser)
+    n = len(node.splits)
+    return NestedPlan([False] * n, [_needs_guard(s, False, DOUBLE, dialect) for s in node.splits], n)
+
+
+def test_sqlite_case_nesting_bound_is_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the measurement behind SQLiteDialect.max_case_nesting: a sum of trees divided by a constant
+    # (a forest) parses with 15 nested THEN levels and overflows SQLite's parser stack at 16+
+    import emitters.sql.trees as trees_module
+
+    bound = SQLiteDialect.max_case_nesting
+    monkeypatch.setattr(trees_module, "nested_plan", _forced_nesting)
+    monkeypatch.setattr(SQLiteDialect, "max_case_nesting", 1000)
+    inputs = (InputField("x", DOUBLE), InputField("y", DOUBLE))
+
+    def forest(depth: int) -> Model:
+        first = Lookup(_chain(depth), tuple(0.1 * k + 1e-3 for k in range(depth + 1)), DOUBLE)
+        second = Lookup(_chain(3), (1.5, 2.5, 3.5, 4.5), DOUBLE)
+        return Model(inputs, (OutputField("p", "value", Binary("div", Sum((Const(0.5), first, second)), Const(3.0))),))
+
+    rows = [{"x": 0.05 * k, "y": 0.05 * k} for k in range(0, 60, 3)] + [{"x": None, "y": None}]
+    assert mismatches(forest(bound + 5), "sqlite", rows) == []
+    with pytest.raises(sqlite3.OperationalError, match="parser stack overflow"):
+        mismatches(forest(bound + 6), "sqlite", rows)
+
+
+def test_sqlite_tree_literals_are_not_constants() -> None:
+    # SQLite hoists constant operands into a list it searches linearly (O(n^2) to prepare):
+    # every threshold and leaf value is COALESCE(<exact literal>, <column>)
+    model = _random_deep_model(5, 5, 3)
+    query = compile_query(model, "sqlite")
+    tree_lines = [line for line in query.splitlines() if "CASE WHEN" in line]
+    assert tree_lines
+    for line in tree_lines:
+        for match in re.finditer(r"(<=|<|>=|>|THEN|ELSE) ([^ ]+)", line):
+            operand = match.group(2)
+            assert operand.startswith(("COALESCE(", '"', "CASE", "9e999", "-9e999")), line
+
+
+def test_tree_literal_texts_are_what_sqlglot_prints_and_read_back_exactly() -> None:
+    rng = random.Random(4)
+    special = [0.5, -0.5, 3.0, -3.0, -0.0, 0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 2.0**53, 2.0**60,
+               1.7976931348623157e308, 1e-300, 0.1]
+    values = special + [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(3000)]
+    connection = sqlite3.connect(":memory:")
+    connection.execute('CREATE TABLE t ("x" REAL)')
+    connection.execute("INSERT INTO t VALUES (1.0)")
+    for value in values:
+        assert literals.duckdb_double_text(value) == literals.duckdb_double(value).sql("duckdb")
+        printed = re.sub(r" /\* [^*]* \*/", "", literals.sqlite_double(value).sql("sqlite"))
+        assert literals.sqlite_double_text(value) == printed
+        text = literals.sqlite_unfactored_double_text(value, '"x"')
+        (got,) = connection.execute(f"SELECT {text} FROM t").fetchone()
+        if math.isnan(value):
+            assert got is None
+        else:
+            assert struct.pack("<d", got) == struct.pack("<d", value), (value, text)
