@@ -3,7 +3,7 @@
     python benchmarks/trees.py [--rows 1000000] [--models hgb500,rf1000,gb1000] [--json out.json]
 
 For each model (trained here on synthetic float64 data, 20 unnamed features ``x0..x19``) one
-table: scikit-learn's single-threaded ``predict``; modelgen's C (both ``c_tree_mode`` s), Java
+table: scikit-learn's single-threaded ``predict``; modelgen's C (each ``c_tree_mode``), Java
 and Python scorers; onnxruntime (via skl2onnx, float32 input), treelite + tl2cgen and m2cgen.
 Every tool scores the same rows (the Python scorer a prefix of them, extrapolated); parity is
 measured bit for bit against scikit-learn's ``predict`` on those rows. A peer that is missing
@@ -486,7 +486,7 @@ def measure_modelgen(bench: Bench, model_path: Path, limit: int) -> list[Row]:
         row.note = f"score() on the first {k:,} rows, ns/row extrapolated; parity on those rows"
         return bench.finish(row, seconds, got)
 
-    for mode in ("ifelse", "table"):
+    for mode in ("walk", "ifelse", "table"):
         rows += guarded(f"modelgen C ({mode})", lambda mode=mode: c_target(mode))
     rows += guarded("modelgen Java", java_target)
     rows += guarded("modelgen Python", python_target)
@@ -701,7 +701,7 @@ def measure_model(spec: ModelSpec, args: argparse.Namespace, limit: int) -> dict
     tools = set(args.tools)
     if "modelgen" in tools:
         rows += guarded("modelgen", lambda: measure_modelgen(bench, model_path, limit))
-        _progress(spec.key, rows[-4:])
+        _progress(spec.key, rows[-5:])
     peers = [("onnxruntime", "onnxruntime (skl2onnx)", lambda: measure_worker_peer(bench, "onnxruntime", "")),
              ("tl2cgen", "treelite + tl2cgen", lambda: measure_worker_peer(bench, "tl2cgen", "")),
              ("m2cgen", "m2cgen C", lambda: measure_m2cgen(bench, workdir / "modelgen_C_(ifelse)" / "manifest.json"))]

@@ -16,15 +16,19 @@ API (``NAME.h``): ``NAME_score(in, out)`` scores one row (NULL, or the failed ch
 ``NAME_score_batch(n, in, out, errors)`` scores ``n`` rows, ``errors[i]`` being what ``NAME_score``
 returns for row i, with bit-identical outputs: it runs the same code, only routing the trees of
 a block of 64 rows tree-major (each tree's code/nodes stay in cache across the block). Each row's
-sums keep the IR's left-fold order (the leaves are looked up per row, in order, after routing).
+sums keep the IR's left-fold order (the leaves are looked up per row, in order, after routing;
+in walk mode a sum of tree lookups is added up tree by tree in that same order).
 It allocates its block memory with ``malloc`` and scores row by row if that fails. The runner
 reads rows in blocks of 256 and scores them with ``NAME_score_batch``.
 
 Trees (``TreeLeaf``): see ``emitters.c.trees``. Option ``EmitOptions.extra`` ``("c_tree_mode",
-"auto" | "ifelse" | "table")``: ``ifelse`` prints one routing function per tree, ``table`` one
-node array and a loop (compact code for huge ensembles; gcc's time goes into parsing the
-initialisers), ``auto`` (the default) picks ``ifelse`` up to ``trees.IFELSE_MAX_SPLITS`` splits
-over the whole model and ``table`` above.
+"auto" | "walk" | "ifelse" | "table")``: ``walk`` routes every tree by branchless node-array
+walks, 16 rows per tree at once, and adds ensemble sums while walking (``emitters.c.walk``; it
+needs only ``le``/``lt`` splits on features computed from the inputs, else it is refused);
+``ifelse`` prints one routing function per tree, ``table`` one node array and a loop (compact
+code for huge ensembles; gcc's time goes into parsing the initialisers); ``auto`` (the default)
+picks ``walk`` whenever it applies, else ``ifelse`` up to ``trees.IFELSE_MAX_SPLITS`` splits over
+the whole model and ``table`` above.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from emitters.c.literals import check_name, comment_text, mangle_identifiers, st
 from emitters.c.support import SUPPORT_FUNCTIONS
 from emitters.c.trees import TreeCode, TreePlan, tree_mode
 from emitters.c.visitor import C_TYPES, ExpressionPrinter
+from emitters.c.walk import BLOCK_ROWS
 from emitters.common.schedule import Schedule, render, schedule
 from modelgen.ir import STRING, Model, Node, topological_order
 
@@ -110,6 +115,36 @@ def _render_body(model: Model, plan: Schedule, printer: ExpressionPrinter) -> _B
     return _Body(statements, parts, temps, checks, outputs)
 
 
+def _routing_context(trees: TreeCode) -> dict[str, Any]:
+    """Template values for the scorers of a model with hoisted trees: work buffers and the calls between them."""
+    buffers = trees.buffers()
+    present = {name: width for name, _, width in buffers}
+    finish = [(name, ctype, width) for name, ctype, width in buffers if name in ("leaf", "acc")]
+    row_route, block_route = trees.routing_calls()
+    return {
+        "routed": True,
+        "block": BLOCK_ROWS,
+        "row_buffers": [
+            f"{ctype}{'' if ctype.endswith('*') else ' '}{name}[{width}];" for name, ctype, width in buffers
+        ],
+        "block_buffers": [
+            f"{ctype} *{name} = ({ctype} *)malloc(sizeof({ctype}) * MG_BLOCK * {width});"
+            for name, ctype, width in buffers
+        ],
+        "buffer_names": [name for name, _, _ in buffers],
+        "features_row": f"mg_features(in, {'f' if 'f' in present else 'NULL'}, {'s' if 's' in present else 'NULL'})",
+        "features_block": "mg_features(&in[start + r], "
+        + (f"f + r * {present['f']}" if "f" in present else "NULL") + ", "
+        + (f"s + r * {present['s']}" if "s" in present else "NULL") + ")",
+        "row_route": row_route,
+        "block_route": block_route,
+        "finish_params": "".join(f", const {ctype} *{name}" for name, ctype, _ in finish),
+        "finish_names": [name for name, _, _ in finish],
+        "finish_args": "".join(f", {name}" for name, _, _ in finish),
+        "finish_block_args": "".join(f", {name} + r * {width}" for name, _, width in finish),
+    }
+
+
 class CEmitter:
     """Emit a C99 scorer; see the module docstring for the files and the manifest."""
 
@@ -129,10 +164,13 @@ class CEmitter:
         printer = ExpressionPrinter({f.name: ident for f, ident in zip(model.inputs, input_fields)})
         plan = TreePlan(model, tree_mode(options.extra))
         inline_everything = Schedule(bindings=(), names={}, model=model)
-        trees = TreeCode(plan, f"{name}_input", lambda node: render(node, inline_everything, printer.render_node),
-                         printer.use)
+        trees = TreeCode(model, plan, f"{name}_input",
+                         lambda node: render(node, inline_everything, printer.render_node), printer.use)
         printer.tree_leaf = trees.leaf_text
-        body = _render_body(model, schedule(model), printer)
+        printer.placeholders = trees.placeholders
+        # walk mode computes the ensemble sums while routing: the body reads them (acc[j]) in their place
+        body_model = trees.body_model
+        body = _render_body(body_model, schedule(body_model), printer)
 
         inputs = [
             {
@@ -174,9 +212,7 @@ class CEmitter:
             "helpers": [SUPPORT_FUNCTIONS[h] for h in sorted(printer.helpers)],
             "tree_definitions": trees.definitions,
             "tree_mode": plan.mode if plan.trees else None,
-            "n_hoisted": plan.n_hoisted,
-            "n_numeric": plan.n_numeric,
-            "n_string": plan.n_string,
+            **(_routing_context(trees) if plan.n_hoisted else {"routed": False}),
             "statements": body.statements,
             "parts": body.parts,
             "temps": body.temps,

@@ -129,6 +129,8 @@ class ExpressionPrinter:
         self.input_fields = dict(input_fields)
         # set by the emitter when the model has trees (emitters.c.trees.TreeCode.leaf_text)
         self.tree_leaf: Callable[[TreeLeaf, list[str]], str] | None = None
+        # stand-in nodes and their C text (walk mode: a sum computed while routing, read as acc[j])
+        self.placeholders: Mapping[Node, str] = {}
         self.helpers: list[str] = []
         self.tables: list[str] = []
         self._table_names: dict[tuple[Any, ...], str] = {}
@@ -163,6 +165,9 @@ class ExpressionPrinter:
     def render_node(self, node: Node, args: list[str]) -> str:
         """C text of ``node`` over the already rendered ``args`` (its children, in order)."""
         self.rendered_nodes += 1
+        placeholder = self.placeholders.get(node)
+        if placeholder is not None:
+            return placeholder
         renderer = _RENDERERS.get(type(node))
         if renderer is None:
             raise cannot_express(TARGET, node, "no C rendering for this node type")

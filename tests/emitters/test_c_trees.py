@@ -324,15 +324,19 @@ def _depth(tree: TreeLeaf) -> int:
 # ---------------------------------------------------------------- mode choice, options, determinism
 
 
-def test_auto_mode_switches_to_tables_above_the_threshold() -> None:
+def test_auto_mode_picks_walk_else_ifelse_or_tables_by_size() -> None:
     rng = random.Random(3)
-    grid = [float(i) for i in range(10)]
-    small = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid),
-                                                                DOUBLE)),))
+    grid = [float(i) for i in range(20)]
+    numeric = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid),
+                                                                  DOUBLE)),))
+    assert TreePlan(numeric, "auto").mode == "walk"  # only le/lt splits: the walk, whatever the size
+    # category splits: the walk does not apply, and the size picks if/else or tables
+    small = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid,
+                                                                          categorical=True), DOUBLE)),))
     assert TreePlan(small, "auto").mode == "ifelse"
     trees = []
     while sum(len(t.splits) for t in trees) <= IFELSE_MAX_SPLITS:
-        trees.append(random_tree(rng, FEATURES[:3], 10, 1.0, grid))
+        trees.append(random_tree(rng, FEATURES[:3], 10, 1.0, grid, categorical=True))
     big = Model(INPUTS[:3], (OutputField("y", "value", Sum(tuple(Cast(t, DOUBLE) for t in trees))),))
     assert TreePlan(big, "auto").mode == "table"
     assert TreePlan(big, "ifelse").mode == "ifelse"
@@ -404,18 +408,21 @@ SCALE_MODELS = {
 }
 
 
+@pytest.mark.parametrize("mode", ["table", "auto"])
 @pytest.mark.parametrize("which", sorted(SCALE_MODELS))
-def test_1000_tree_models_in_table_mode(which: str, tmp_path: Path) -> None:
+def test_1000_tree_models(which: str, mode: str, tmp_path: Path) -> None:
     start = time.perf_counter()
     model, grid = SCALE_MODELS[which]()
     built_ir = time.perf_counter()
-    program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True))
+    program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True, extra=(("c_tree_mode", mode),)))
     emitted = time.perf_counter()
-    assert "mg_nodes[" in dict(program.files)["scorer.c"]  # auto picks the table mode at this size
+    source = dict(program.files)["scorer.c"]
+    assert ("mg_nodes[" in source) == (mode == "table") and ("mg_walk(" in source) == (mode == "auto")
     write_program(program, tmp_path)
     build(program, tmp_path)
     compiled = time.perf_counter()
-    print(f"\n{which}: IR {built_ir - start:.1f}s, emit {emitted - built_ir:.1f}s, gcc {compiled - emitted:.1f}s")
+    print(f"\n{which}, {mode}: IR {built_ir - start:.1f}s, emit {emitted - built_ir:.1f}s,"
+          f" gcc {compiled - emitted:.1f}s, {len(source) / 1e6:.1f} MB")
     assert emitted - built_ir < 10
     rows = _scale_rows(model, grid, 300)
     result = run(tmp_path / "scorer", csv_text(model, rows))
@@ -426,5 +433,156 @@ def test_1000_tree_models_in_table_mode(which: str, tmp_path: Path) -> None:
 def test_scale_emission_is_deterministic() -> None:
     model, _ = ensemble(200, 8, 0.9, 5, mean=False)
     texts = [hashlib.sha256(repr(CEmitter().emit(model, EmitOptions(extra=(("c_tree_mode", m),))).files)
-                            .encode()).hexdigest() for m in ("table", "table", "ifelse", "ifelse")]
-    assert texts[0] == texts[1] and texts[2] == texts[3] and texts[0] != texts[2]
+                            .encode()).hexdigest() for m in ("table", "table", "ifelse", "ifelse", "walk", "walk")]
+    assert texts[0] == texts[1] and texts[2] == texts[3] and texts[4] == texts[5] and len(set(texts)) == 3
+
+
+# ---------------------------------------------------------------- walk mode
+
+
+WALK_VALUES: list[float | None] = [*_neighbours((*THRESHOLDS, 0.10000000149011612, 1.5)), None, math.nan, 0.25]
+
+
+def _walk_stump(feature: int, test: str, threshold: float, missing_left: bool) -> TreeLeaf:
+    return TreeLeaf(FEATURES[:3], [Split(feature, test, threshold, missing_left, leaf_ref(0), leaf_ref(1))])
+
+
+def walk_model() -> Model:
+    """Numeric trees only, so ``walk`` applies: every le/lt x missing side x adversarial threshold
+    (``lt -inf``, ``le +inf``, +-0.0, the extreme doubles); trees of depths 1 to 6 and a single
+    leaf in one ordered sum (nested as ``split_long_sums`` nests it, with constants before, between
+    and after the trees, a scaled lookup, -0.0 leaves); a two-output tree in two sums (a forest
+    classifier's shape); a tree both summed and read as a leaf; a sum the walk cannot take (an
+    input term) and one whose trees are out of walk order; a float32 and an expression feature."""
+    rng = random.Random(7)
+    stumps = [_walk_stump(i % 3, test, threshold, missing_left)
+              for test in ("le", "lt") for missing_left in (False, True) for i, threshold in enumerate(THRESHOLDS)]
+    outputs = [OutputField(f"stump{i}", "value", Cast(t, DOUBLE)) for i, t in enumerate(stumps)]
+    grid = [*THRESHOLDS, 1.5, -1.5, 0.25]
+    deep = [TreeLeaf(FEATURES[:3], [s._replace(test=rng.choice(("le", "lt"))) for s in
+                                    random_tree(rng, FEATURES[:3], depth, 1.0, grid).splits]) for depth in (1, 2, 4, 6)]
+    w32 = Cast(W, FLOAT32)
+    on_float32 = TreeLeaf((w32, Binary("mul", X, Const(3.0))), [
+        Split(0, "le", 0.1, False, leaf_ref(0), 1),
+        Split(1, "lt", 0.10000000149011612, True, leaf_ref(1), leaf_ref(2))])
+    single = TreeLeaf(FEATURES[:3], ())
+
+    def values(tree: TreeLeaf) -> tuple[float, ...]:
+        return tuple(rng.choice((-0.0, 0.0, 1e-300, -2.5, 1e300, rng.uniform(-1, 1))) for _ in range(tree.n_leaves))
+
+    looked = [Lookup(t, values(t), DOUBLE) for t in (*deep, on_float32)]
+    inner = Sum((Const(-0.0), looked[0], looked[1]))  # a -0.0 start: the total must stay -0.0 on -0.0 leaves
+    terms = (inner, Const(0.5), Lookup(single, (3.0,), DOUBLE), Binary("mul", Const(0.1), looked[2]),
+             Binary("mul", looked[3], Const(-3.0)), looked[4], Const(1e-17))
+    two_a = Lookup(deep[3], values(deep[3]), DOUBLE)
+    two_b = Lookup(deep[3], values(deep[3]), DOUBLE)
+    outputs += [
+        OutputField("sum", "value", Sum(terms)),
+        OutputField("first_lookup_first", "value", Sum((looked[1], looked[0], Lookup(stumps[5], (-0.0, 2.0), DOUBLE)))),
+        OutputField("class_a", "value", Sum((Const(0.0), Lookup(deep[2], values(deep[2]), DOUBLE), two_a))),
+        OutputField("class_b", "value", Sum((Const(0.0), Lookup(deep[2], values(deep[2]), DOUBLE), two_b))),
+        OutputField("with_input", "value", Sum((looked[0], X))),
+        OutputField("leaf_of_summed", "value", Cast(deep[1], DOUBLE)),
+        OutputField("lone_lookup", "value", Lookup(on_float32, (0.5, 0.25, -0.0), DOUBLE)),
+    ]
+    return Model(INPUTS[:3], tuple(outputs))
+
+
+def _walk_rows() -> list[dict[str, Any]]:
+    n = len(WALK_VALUES)
+    return [{"x": WALK_VALUES[i % n], "y": WALK_VALUES[(7 * i + 3) % n], "w": WALK_VALUES[(13 * i + 5) % n]}
+            for i in range(3 * n)]
+
+
+@pytest.mark.parametrize("mode", ["walk", "auto"])
+def test_walk_matches_evaluate(mode: str, tmp_path: Path) -> None:
+    source = _check_runner(walk_model(), _walk_rows(), tmp_path, mode)
+    assert "mg_walk(rows" in source and "mg_nodes[" not in source  # auto picks the walk: every split is le/lt
+    assert "mg_wop_start" in source and "mg_wleaf" in source  # the general walk: several sums, leaves read
+
+
+def test_walk_batch_equals_single_row_scoring(tmp_path: Path) -> None:
+    """150 rows: two full blocks, then 22 rows (one interleaved group of 16 and 6 walked one by one)."""
+    model = walk_model()
+    program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", "walk"),)))
+    write_program(program, tmp_path)
+    (tmp_path / "harness.c").write_text(_batch_harness("scorer", model, _walk_rows()[:150]), encoding="utf-8")
+    compile_c(["cc", *CFLAGS, "-o", "harness", "scorer.c", "harness.c", "-lm"], tmp_path)
+    printed = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=True).stdout
+    assert printed == "same\n"
+
+
+def test_walk_fused_sum_of_an_ensemble(tmp_path: Path) -> None:
+    """The boosting shape (constant + 60 trees, nested by split_long_sums): every tree is added while walked."""
+    from modelgen.passes.split_long_sums import split_long_sums
+
+    model, grid = ensemble(60, 6, 0.9, 11, mean=False)
+    model = split_long_sums(model)
+    source = _check_runner(model, _scale_rows(model, grid, 150), tmp_path, "auto")
+    assert "a[(r + 15) * 1] += mg_wt[n15];" in source and "mg_wop_start" not in source and "leaf[" not in source
+
+
+def test_walk_refuses_category_splits() -> None:
+    with pytest.raises(ModelgenError, match="walk"):
+        CEmitter().emit(split_tests_model(), EmitOptions(extra=(("c_tree_mode", "walk"),)))
+
+
+def test_walk_matches_scikit_learn(tmp_path: Path) -> None:
+    """Histogram boosting with NaN (regressor and 3-class probabilities) and a forest classifier:
+    the walk scorer's outputs are scikit-learn's, bit for bit, on rows at and beside every threshold."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("sklearn")
+    import joblib
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier
+
+    from modelgen import compiler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 4))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = np.nan_to_num(x[:, 0]) + np.sin(np.nan_to_num(x[:, 1]))
+    classes = np.digitize(y, [-0.5, 0.5])
+    estimators = {
+        "hgb_regressor": HistGradientBoostingRegressor(max_iter=30, max_depth=5, random_state=0).fit(x, y),
+        "hgb_classifier": HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0).fit(x, classes),
+        "forest_classifier": RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0).fit(
+            np.nan_to_num(x), classes),
+    }
+    for key, estimator in estimators.items():
+        path = tmp_path / f"{key}.joblib"
+        joblib.dump(estimator, path)
+        model = compiler.lower(path)
+        thresholds = sorted({float(s.operand) for n in _trees_of(model) for s in n.splits})
+        probe = [v for t in thresholds[:: max(1, len(thresholds) // 40)] for v in _neighbours([t])]
+        rows_x = np.array([[probe[(i * (3 + j)) % len(probe)] for j in range(4)] for i in range(200)])
+        if key.startswith("hgb"):
+            rows_x[::7, 1] = np.nan
+        rows_x[::11, 2] = np.inf
+        rows_x[::13, 3] = -np.inf
+        if key == "forest_classifier":
+            rows_x[~np.isfinite(rows_x)] = 0.0  # forests refuse NaN and inf
+        names = [f.name for f in model.inputs]
+        rows = [dict(zip(names, (None if math.isnan(v) else v for v in r))) for r in rows_x.tolist()]
+        directory = tmp_path / key
+        directory.mkdir()
+        program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True))
+        assert "mg_walk(rows" in dict(program.files)["scorer.c"]
+        write_program(program, directory)
+        build(program, directory)
+        result = run(directory / "scorer", csv_text(model, rows))
+        assert result.returncode == 0, result.stderr
+        scored = parse_output(model, result.stdout)
+        if key == "hgb_regressor":
+            reference = estimator.predict(rows_x)[:, None]
+        else:
+            reference = estimator.predict_proba(rows_x)
+        wanted = [o.name for o in model.outputs if o.kind in ("value", "probability")]
+        got = np.array([[values[name] for name in wanted] for _, values in scored], dtype=np.float64)
+        assert got.shape == reference.shape, (key, got.shape, reference.shape)
+        assert got.tobytes() == np.ascontiguousarray(reference, dtype=np.float64).tobytes(), key
+
+
+def _trees_of(model: Model) -> list[TreeLeaf]:
+    from modelgen.ir import topological_order
+
+    return [n for n in topological_order(model.roots) if isinstance(n, TreeLeaf) and n.splits]
