@@ -348,11 +348,11 @@ _EMIT_SCRIPT = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 sys.path.insert(0, {here!r})
-from test_c_trees import split_tests_model
+from test_c_trees import split_tests_model, walk_model
 from emitters.base import EmitOptions
 from emitters.c import CEmitter
-for mode in ("ifelse", "table"):
-    program = CEmitter().emit(split_tests_model(), EmitOptions(name="s", runner=True, extra=(("c_tree_mode", mode),)))
+for build, mode in ((split_tests_model, "ifelse"), (split_tests_model, "table"), (walk_model, "walk")):
+    program = CEmitter().emit(build(), EmitOptions(name="s", runner=True, extra=(("c_tree_mode", mode),)))
     for name, text in program.files:
         print(name, hashlib.sha256(text.encode()).hexdigest())
 """
@@ -499,6 +499,7 @@ def test_walk_matches_evaluate(mode: str, tmp_path: Path) -> None:
     source = _check_runner(walk_model(), _walk_rows(), tmp_path, mode)
     assert "mg_walk(rows" in source and "mg_nodes[" not in source  # auto picks the walk: every split is le/lt
     assert "mg_wop_start" in source and "mg_wleaf" in source  # the general walk: several sums, leaves read
+    assert "mg_wvalues" in source and "acc[2]" in source  # three sums walked, constants between their trees
 
 
 def test_walk_batch_equals_single_row_scoring(tmp_path: Path) -> None:
