@@ -2,7 +2,8 @@
 
 Every node is *interned*: building a node equal to one that already exists returns the
 existing object. So identical subtrees are shared automatically, equality is identity
-(``is``) and the hash is computed once, from the children's cached hashes, in O(arity).
+(``is``) and the hash is the object's identity; the interning key holds the children
+themselves, so building a node costs O(arity).
 
 Semantics are IEEE-754 and written for every node below; an emitter must reproduce them
 exactly (guarding where its language differs, e.g. Python raising on ``1/0``).
@@ -25,6 +26,8 @@ import struct
 import weakref
 from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
 
 from modelgen.errors import IRValidationError
 from modelgen.ir.types import BOOL, DOUBLE, FLOAT32, INT, STRING, DType
@@ -97,7 +100,7 @@ class Node:
     items of a tuple-of-nodes field, in field order.
     """
 
-    __slots__ = ("__weakref__", "_hash", "_key", "dtype")
+    __slots__ = ("__weakref__", "_children", "_key", "dtype")
     _fields: ClassVar[tuple[str, ...]] = ()
     _child_fields: ClassVar[tuple[str, ...]] = ()
     dtype: DType
@@ -116,8 +119,8 @@ class Node:
         for name, arg in zip(cls._fields, canonical):
             object.__setattr__(node, name, arg)
         object.__setattr__(node, "dtype", dtype)
+        object.__setattr__(node, "_children", node._collect_children())
         object.__setattr__(node, "_key", key)
-        object.__setattr__(node, "_hash", hash(key))
         _INTERNED[key] = node
         return node
 
@@ -135,20 +138,24 @@ class Node:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"IR nodes are immutable ({type(self).__name__}.{name})")
 
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
+    # Equality is identity and the hash is object's own (both C-level, so dicts and sets of nodes
+    # stay fast): interning makes equal nodes the same object.
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), tuple(getattr(self, f) for f in self._fields))
 
     @property
     def children(self) -> tuple[Node, ...]:
-        """Child nodes in evaluation order."""
+        """Child nodes in evaluation order (computed once, when the node is built: walks ask often)."""
+        return self._children
+
+    def _collect_children(self) -> tuple[Node, ...]:
+        fields = self._child_fields
+        if len(fields) == 1:
+            only = getattr(self, fields[0])
+            return only if isinstance(only, tuple) else (only,)
         out: list[Node] = []
-        for name in self._child_fields:
+        for name in fields:
             value = getattr(self, name)
             if isinstance(value, tuple):
                 out.extend(value)
@@ -477,6 +484,14 @@ class ArgMax(Node):
         return (terms,), INT
 
 
+_FLOAT_ONLY = {float}
+
+
+def _all_floats(values: tuple[Any, ...]) -> bool:
+    """Every item is exactly a ``float`` (checked at C speed: leaf tables are long)."""
+    return {*map(type, values)} == _FLOAT_ONLY
+
+
 class Lookup(Node):
     """``values[index]`` for an int index known to be in range (class labels, leaf tables)."""
 
@@ -490,7 +505,7 @@ class Lookup(Node):
     @classmethod
     def _key_part(cls, name: str, value: Any) -> Any:
         if name == "values":
-            if all(type(v) is float for v in value):
+            if _all_floats(value):
                 # leaf tables are long: one bytes object of the exact bits keys them
                 return struct.pack(f"<{len(value)}d", *value)
             return tuple(value_key(v, DOUBLE) if isinstance(v, float) else v for v in value)
@@ -503,7 +518,7 @@ class Lookup(Node):
             raise IRValidationError(f"Lookup: index must be int, got {index.dtype.value}")
         _require(isinstance(dtype, DType) and dtype is not BOOL, "Lookup: bad value dtype")
         values = tuple(values)
-        if not (dtype is DOUBLE and all(type(v) is float for v in values)):
+        if not (dtype is DOUBLE and _all_floats(values)):
             values = tuple(check_const(v, dtype, "Lookup") for v in values)
         _require(len(values) >= 1, "Lookup: needs at least one value")
         return (index, values, dtype), dtype
@@ -575,52 +590,97 @@ def _set_problem(split: Split, dtype: DType) -> str | None:
     return None
 
 
-def _check_tree(features: tuple[Node, ...], splits: tuple[Split, ...]) -> int:
-    """Validate the tree's shape and split operands; return its number of leaves.
+_THRESHOLD_TESTS = frozenset(("le", "lt"))
 
-    Written for speed (a 1,000-tree forest has millions of splits): plain checks in one loop,
-    error messages only built for the split that fails.
+
+def _check_tree(features: tuple[Node, ...], splits: tuple[Split, ...]) -> None:
+    """Validate the tree's shape and split operands (it then has ``len(splits) + 1`` leaves).
+
+    Written for speed (a 1,000-tree forest has a million splits): whole columns are checked
+    with C-level builtins, one Python loop walks the shape, and error messages are only built
+    once something failed.
     """
     if not splits:
-        return 1
+        return
     n_splits = len(splits)
-    n_features = len(features)
-    float_feature = [f.dtype.is_float for f in features]
-    seen_splits = [False] * n_splits
-    seen_splits[0] = True
-    leaves: list[int] = []
+    feature, test, operand, missing_left, left, right = zip(*splits)
+    if min(feature) < 0 or max(feature) >= len(features):
+        bad = min(feature) if min(feature) < 0 else max(feature)
+        raise IRValidationError(f"TreeLeaf: split feature {bad} out of range")
+    if {*map(type, missing_left)} != {bool}:
+        raise IRValidationError("TreeLeaf: missing_left must be a bool")
+    tests = {*test}
+    if tests <= _THRESHOLD_TESTS:
+        # the common case, every split a threshold test: the operands and features as columns
+        if {*map(type, operand)} != {float} or any(map(math.isnan, operand)):
+            bad = next(t for t in operand if type(t) is not float or t != t)
+            raise IRValidationError(f"TreeLeaf: threshold must be a non-NaN float, got {bad!r}")
+        float_feature = [f.dtype.is_float for f in features]
+        if not all(float_feature[f] for f in {*feature}):
+            bad_test = next(s.test for s in splits if not float_feature[s.feature])
+            raise IRValidationError(f"TreeLeaf: a {bad_test!r} split needs a double or float32 feature")
+    else:
+        for split in splits:
+            _check_split_operand(split, features)
+    _check_shape(n_splits, left, right)
+
+
+def _check_split_operand(split: Split, features: tuple[Node, ...]) -> None:
+    test = split.test
+    if test == "le" or test == "lt":
+        if not features[split.feature].dtype.is_float:
+            raise IRValidationError(f"TreeLeaf: a {test!r} split needs a double or float32 feature")
+        operand = split.operand
+        if type(operand) is not float or operand != operand:
+            raise IRValidationError(f"TreeLeaf: threshold must be a non-NaN float, got {operand!r}")
+        return
+    problem = _set_problem(split, features[split.feature].dtype)
+    if problem is not None:
+        raise IRValidationError(f"TreeLeaf: {problem}")
+
+
+def _check_shape(n_splits: int, left: tuple[int, ...], right: tuple[int, ...]) -> None:
+    """Every split but the root is the child of exactly one split, reachable from the root; the
+    leaf references name leaves 0..n_splits, each once (a binary tree of n splits has n + 1 leaves)."""
+    children = left + right
+    if {*map(type, children)} != {int}:
+        raise IRValidationError("TreeLeaf: children must be ints")
+    kids = np.array(children, dtype=np.int64)
+    if int(kids.max()) >= n_splits:
+        raise IRValidationError(f"TreeLeaf: child {int(kids.max())} out of range")
+    # sorted, the references are exactly the leaves -(n+1)..-1, then the splits 1..n-1
+    expected = np.concatenate((np.arange(-1 - n_splits, 0), np.arange(1, n_splits)))
+    if not np.array_equal(np.sort(kids), expected):
+        _explain_shape(n_splits, children)
+    # one parent each still allows a cycle detached from the root. Children numbered after their
+    # parent (scikit-learn's node order, and preorder) cannot form one; anything else is walked.
+    parent = np.arange(n_splits)
+    kid_left, kid_right = kids[:n_splits], kids[n_splits:]
+    if bool(np.all((kid_left < 0) | (kid_left > parent)) and np.all((kid_right < 0) | (kid_right > parent))):
+        return
+    reached = 0
     stack = [0]
     while stack:
-        split = splits[stack.pop()]
-        feature = split.feature
-        if not 0 <= feature < n_features:
-            raise IRValidationError(f"TreeLeaf: split feature {feature} out of range")
-        test = split.test
-        if test == "le" or test == "lt":
-            operand = split.operand
-            if not float_feature[feature]:
-                raise IRValidationError(f"TreeLeaf: a {test!r} split needs a double or float32 feature")
-            if type(operand) is not float or operand != operand:
-                raise IRValidationError(f"TreeLeaf: threshold must be a non-NaN float, got {operand!r}")
-        else:
-            problem = _set_problem(split, features[feature].dtype)
-            if problem is not None:
-                raise IRValidationError(f"TreeLeaf: {problem}")
-        if type(split.missing_left) is not bool:
-            raise IRValidationError("TreeLeaf: missing_left must be a bool")
-        for child in (split.left, split.right):
-            if child < 0:
-                leaves.append(-1 - child)
-                continue
-            if child >= n_splits:
-                raise IRValidationError(f"TreeLeaf: child {child} out of range")
-            if seen_splits[child]:
-                raise IRValidationError(f"TreeLeaf: split {child} is reached twice (not a tree)")
-            seen_splits[child] = True
-            stack.append(child)
-    _require(all(seen_splits), "TreeLeaf: some splits are unreachable")
-    _require(sorted(leaves) == list(range(len(leaves))), "TreeLeaf: leaves must be numbered 0..n-1, each once")
-    return len(leaves)
+        index = stack.pop()
+        reached += 1
+        if left[index] >= 0:
+            stack.append(left[index])
+        if right[index] >= 0:
+            stack.append(right[index])
+    _require(reached == n_splits, "TreeLeaf: some splits are unreachable")
+
+
+def _explain_shape(n_splits: int, children: tuple[int, ...]) -> None:
+    """Raise the error that says how ``children`` fail to be one binary tree's references."""
+    split_children = sorted(c for c in children if c >= 0)
+    seen: set[int] = set()
+    for child in split_children:
+        if child == 0 or child in seen:
+            raise IRValidationError(f"TreeLeaf: split {child} is reached twice (not a tree)")
+        seen.add(child)
+    if len(split_children) != n_splits - 1:
+        raise IRValidationError("TreeLeaf: some splits are unreachable")
+    raise IRValidationError("TreeLeaf: leaves must be numbered 0..n-1, each once")
 
 
 class TreeLeaf(Node):
@@ -642,8 +702,8 @@ class TreeLeaf(Node):
     def __new__(cls, features: Any, splits: Any) -> TreeLeaf:  # type: ignore[misc]
         node = super().__new__(cls, features, splits)
         if not hasattr(node, "n_leaves"):
-            leaves = sum(1 for split in node.splits for child in (split.left, split.right) if child < 0)
-            object.__setattr__(node, "n_leaves", max(leaves, 1))
+            # validated as a binary tree: one leaf more than splits
+            object.__setattr__(node, "n_leaves", len(node.splits) + 1)
         return node  # type: ignore[return-value]
 
     def __repr__(self) -> str:
@@ -655,7 +715,9 @@ class TreeLeaf(Node):
         for feature in features:
             _expect_node(feature, "TreeLeaf")
             _require(feature.dtype in (DOUBLE, FLOAT32, STRING), f"TreeLeaf: cannot split on {feature.dtype.value}")
-        splits = tuple(s if type(s) is Split else Split(*s) for s in splits)
+        splits = tuple(splits)
+        if {*map(type, splits)} != {Split} and splits:
+            splits = tuple(s if type(s) is Split else Split(*s) for s in splits)
         _check_tree(features, splits)
         return (features, splits), INT
 

@@ -20,23 +20,27 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
     """
     order: list[Node] = []
     done: set[int] = set()
+    append = order.append
+    mark = done.add
     for root in roots:
         if id(root) in done:
             continue
-        stack: list[tuple[Node, int]] = [(root, 0)]
-        while stack:
-            node, next_child = stack[-1]
-            children = node.children
-            if next_child < len(children):
-                stack[-1] = (node, next_child + 1)
-                child = children[next_child]
+        # the path from the root and, per node on it, an iterator over its remaining children
+        path: list[Node] = [root]
+        pending = [iter(root.children)]
+        while pending:
+            for child in pending[-1]:
                 if id(child) not in done:
-                    stack.append((child, 0))
-                continue
-            stack.pop()
-            if id(node) not in done:
-                done.add(id(node))
-                order.append(node)
+                    path.append(child)
+                    pending.append(iter(child.children))
+                    break
+            else:
+                pending.pop()
+                # children are pushed only when not done, and an acyclic graph never repeats
+                # a node on one path: this node is finished for the first time
+                node = path.pop()
+                mark(id(node))
+                append(node)
     return order
 
 
@@ -60,16 +64,18 @@ def transform(roots: Iterable[Node], rewrite: Callable[[Node], Node]) -> list[No
     (or the node itself). Shared nodes are rewritten once. Returns the new roots.
     """
     roots = list(roots)
-    replaced: dict[int, Node] = {}
-    keep_alive: list[Node] = []
+    # keyed by the nodes themselves (identity hash): the dict also keeps every result alive
+    replaced: dict[Node, Node] = {}
+    lookup = replaced.__getitem__
     for node in topological_order(roots):
+        rebuilt = node
         children = node.children
-        new_children = tuple(replaced[id(c)] for c in children)
-        rebuilt = node if all(a is b for a, b in zip(children, new_children)) else node.with_children(new_children)
-        result = rewrite(rebuilt)
-        replaced[id(node)] = result
-        keep_alive.append(result)
-    return [replaced[id(r)] for r in roots]
+        if children:
+            new_children = tuple(map(lookup, children))
+            if new_children != children:  # element-wise identity, as nodes compare
+                rebuilt = node.with_children(new_children)
+        replaced[node] = rewrite(rebuilt)
+    return [replaced[r] for r in roots]
 
 
 def depth(roots: Iterable[Node]) -> int:

@@ -136,46 +136,48 @@ def _is_nan_like(value: Any) -> bool:
 def lower_tree(predictor: Any, features: TreeFeatures, where: str) -> Node:
     """One ``TreePredictor`` as ``Lookup(TreeLeaf, leaf values)``; a single leaf is its constant."""
     nodes = predictor.nodes
-    if bool(nodes[0]["is_leaf"]):
-        return Const(float(nodes[0]["value"]))
+    # whole columns as plain lists: numpy record access per node dominates a 1,000-tree model
+    is_leaf: list[bool] = nodes["is_leaf"].astype(bool).tolist()
+    value: list[float] = nodes["value"].astype(np.float64).tolist()
+    if is_leaf[0]:
+        return Const(value[0])
+    left_of: list[int] = nodes["left"].astype(np.int64).tolist()
+    right_of: list[int] = nodes["right"].astype(np.int64).tolist()
     # number internal nodes (splits) and leaves in one preorder walk, left child first
-    split_index: dict[int, int] = {}
-    leaf_index: dict[int, int] = {}
+    ref: dict[int, int] = {}
     internal: list[int] = []
     values: list[float] = []
     stack = [0]
     while stack:
         node_id = stack.pop()
-        node = nodes[node_id]
-        if bool(node["is_leaf"]):
-            leaf_index[node_id] = len(values)
-            values.append(float(node["value"]))
+        if is_leaf[node_id]:
+            ref[node_id] = leaf_ref(len(values))
+            values.append(value[node_id])
             continue
-        split_index[node_id] = len(internal)
+        ref[node_id] = len(internal)
         internal.append(node_id)
-        stack.append(int(node["right"]))
-        stack.append(int(node["left"]))
-
-    def child(node_id: int) -> int:
-        return split_index[node_id] if node_id in split_index else leaf_ref(leaf_index[node_id])
-
+        stack.append(right_of[node_id])
+        stack.append(left_of[node_id])
+    feature_of: list[int] = nodes["feature_idx"].astype(np.int64).tolist()
+    missing_of: list[bool] = nodes["missing_go_to_left"].astype(bool).tolist()
+    categorical_of: list[bool] = nodes["is_categorical"].astype(bool).tolist()
+    threshold_of: list[float] = nodes["num_threshold"].astype(np.float64).tolist()
     splits = []
     for node_id in internal:
-        node = nodes[node_id]
-        feature = int(node["feature_idx"])
+        feature = feature_of[node_id]
         if not 0 <= feature < len(features.exprs):
             raise UnsupportedModelError(f"tree node {node_id} splits on feature {feature}", where)
-        missing_left = bool(node["missing_go_to_left"])
-        left, right = child(int(node["left"])), child(int(node["right"]))
+        missing_left = missing_of[node_id]
+        left, right = ref[left_of[node_id]], ref[right_of[node_id]]
         categories = features.categories[feature]
-        if bool(node["is_categorical"]):
+        if categorical_of[node_id]:
             if categories is None:
                 raise UnsupportedModelError(f"tree node {node_id}: categorical split on a numerical feature", where)
-            bitset = predictor.raw_left_cat_bitsets[int(node["bitset_idx"])]
+            bitset = predictor.raw_left_cat_bitsets[int(nodes[node_id]["bitset_idx"])]
             test, operand = _category_test(bitset, categories, missing_left, f"{where}: tree node {node_id}")
             splits.append(Split(feature, test, operand, missing_left, left, right))
         else:
-            threshold = float(node["num_threshold"])
+            threshold = threshold_of[node_id]
             if categories is not None or math.isnan(threshold):
                 raise UnsupportedModelError(f"tree node {node_id}: threshold {threshold!r} on feature {feature}", where)
             splits.append(Split(feature, "le", threshold, missing_left, left, right))

@@ -14,6 +14,7 @@ from typing import Any
 from modelgen.errors import UnsupportedModelError
 from modelgen.frontends.sklearn.columns import Columns
 from modelgen.frontends.sklearn.outputs import LoweredOutputs
+from modelgen.ir.bulk import collector_paused
 
 ModelLowering = Callable[[Any, Columns, str], LoweredOutputs]
 
@@ -56,7 +57,8 @@ def lower_model(estimator: Any, columns: Columns, where: str) -> LoweredOutputs:
     lowering = MODEL_LOWERINGS.get(type(estimator))
     if lowering is None:
         raise UnsupportedModelError(f"estimator {type(estimator).__name__}", where)
-    return lowering(estimator, columns, where)
+    with collector_paused():  # a forest is a million objects: see modelgen.ir.bulk
+        return lowering(estimator, columns, where)
 
 
 def _load_all() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -79,11 +80,10 @@ class Routing:
 
     def values(self, per_node: np.ndarray) -> Node:
         """``per_node[leaf]``: the value table of the leaves, indexed by the routing (a constant for one leaf)."""
-        table: list[float] = np.asarray(per_node, dtype=np.float64).tolist()
-        values = tuple(table[n] for n in self.leaf_nodes)
+        values: list[float] = np.asarray(per_node, dtype=np.float64)[list(self.leaf_nodes)].tolist()
         if self.leaf is None:
             return Const(values[0])
-        return Lookup(self.leaf, values, DOUBLE)
+        return Lookup(self.leaf, tuple(values), DOUBLE)
 
     def labels(self, per_node: Sequence[str]) -> Node:
         """A string per leaf (a single tree's predicted class)."""
@@ -99,33 +99,36 @@ def tree_routing(tree: Any, features: Sequence[Node], where: str) -> Routing:
     Internal nodes become splits in node-id order (the root, node 0, is split 0); leaves are
     numbered in node-id order. Only the features some split reads are passed to the node.
     """
-    # plain lists: numpy scalar indexing would dominate a 1,000-tree forest
-    left: list[int] = np.asarray(tree.children_left).tolist()
-    right: list[int] = np.asarray(tree.children_right).tolist()
-    feature: list[int] = np.asarray(tree.feature).tolist()
-    threshold: list[float] = np.asarray(tree.threshold, dtype=np.float64).tolist()
     missing = getattr(tree, "missing_go_to_left", None)
     if missing is None:
         raise UnsupportedModelError("a tree without missing_go_to_left (pickled by scikit-learn < 1.3)", where)
-    missing_left: list[bool] = np.asarray(missing, dtype=bool).tolist()
-    internal = [n for n, child in enumerate(left) if child != _TREE_LEAF]
-    leaves = tuple(n for n, child in enumerate(left) if child == _TREE_LEAF)
-    if not internal:
-        return Routing(None, leaves)
+    # whole columns with numpy, then plain lists: per-node Python work dominates a 1,000-tree forest
+    left = np.asarray(tree.children_left, dtype=np.int64)
+    right = np.asarray(tree.children_right, dtype=np.int64)
+    is_leaf = left == _TREE_LEAF
+    internal = np.flatnonzero(~is_leaf)
+    leaves = np.flatnonzero(is_leaf)
+    if internal.size == 0:
+        return Routing(None, tuple(leaves.tolist()))
     # a child reference: the split index of an internal node, -1 - leaf number of a leaf
-    ref = [0] * len(left)
-    for i, n in enumerate(internal):
-        ref[n] = i
-    for i, n in enumerate(leaves):
-        ref[n] = -1 - i
-    used = sorted({feature[n] for n in internal})
+    ref = np.empty(left.shape[0], dtype=np.int64)
+    ref[internal] = np.arange(internal.size)
+    ref[leaves] = -1 - np.arange(leaves.size)
+    feature = np.asarray(tree.feature, dtype=np.int64)[internal]
+    used = np.unique(feature)
     if used[0] < 0 or used[-1] >= len(features):
-        raise UnsupportedModelError(f"a split on feature {used[-1]} of {len(features)}", where)
-    slot = {f: i for i, f in enumerate(used)}
-    splits = [
-        Split(slot[feature[n]], "le", threshold[n], missing_left[n], ref[left[n]], ref[right[n]]) for n in internal
-    ]
-    return Routing(TreeLeaf(tuple(features[f] for f in used), tuple(splits)), leaves)
+        raise UnsupportedModelError(f"a split on feature {int(used[-1])} of {len(features)}", where)
+    columns = zip(
+        np.searchsorted(used, feature).tolist(),
+        repeat("le"),
+        np.asarray(tree.threshold, dtype=np.float64)[internal].tolist(),
+        np.asarray(missing, dtype=bool)[internal].tolist(),
+        ref[left[internal]].tolist(),
+        ref[right[internal]].tolist(),
+    )
+    # Split rows straight from the columns (tuple.__new__ skips the namedtuple's Python __new__)
+    splits = tuple(map(tuple.__new__, repeat(Split), columns))
+    return Routing(TreeLeaf(tuple(features[f] for f in used.tolist()), splits), tuple(leaves.tolist()))
 
 
 def classes_of(estimator: Any, where: str) -> tuple[str, ...]:
