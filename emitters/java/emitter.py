@@ -15,6 +15,7 @@ from emitters.java.literals import comment_text, string_literal
 from emitters.java.names import check_class_name, check_package, mangle
 from emitters.java.visitor import JAVA_TYPES, JavaExpressions
 from modelgen.ir import DOUBLE, STRING, Model, Node, TreeLeaf
+from modelgen.ir.bulk import collector_paused
 
 MAX_CALLS_PER_METHOD = 50
 """Part methods called by one method; more parts are called through a tree of group methods."""
@@ -85,6 +86,10 @@ class JavaEmitter:
 
     def emit(self, model: Model, options: EmitOptions) -> EmittedProgram:
         """Generate ``NAME.java`` (and ``NAMERunner.java`` when ``options.runner``) and the manifest."""
+        with collector_paused():  # a forest's tables are millions of objects: see modelgen.ir.bulk
+            return self._emit(model, options)
+
+    def _emit(self, model: Model, options: EmitOptions) -> EmittedProgram:
         name = check_class_name(options.name)
         package = check_package(options.package)
         input_fields = mangle([f.name for f in model.inputs])

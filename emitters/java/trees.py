@@ -39,9 +39,9 @@ import base64
 import math
 import struct
 
-from modelgen.errors import TargetCannotExpressError
-from modelgen.ir import STRING, TreeLeaf
-from modelgen.ir.nodes import ConstValue
+from emitters.common.tree_tables import NodeTables
+from modelgen.ir import STRING, Node, TreeLeaf
+from modelgen.ir.nodes import ConstValue, Split
 
 CHUNK_CHARS = 65532
 """Characters per string constant: a multiple of 4 (each chunk decodes alone), under 65,535."""
@@ -51,8 +51,6 @@ CHUNKS_PER_METHOD = 256
 
 MAX_TABLE_ROWS = 2**31 - 1
 """Java arrays are int-indexed."""
-
-_THRESHOLD_KINDS = {("le", False): 0, ("le", True): 1, ("lt", False): 2, ("lt", True): 3}
 
 ROUTE_SOURCE = """    /**
      * The leaf number one tree sends a row to, walking the node tables from row {@code node}
@@ -119,15 +117,6 @@ ROUTE_SOURCE = """    /**
     }"""
 
 
-def _integer_type(low: int, high: int) -> tuple[str, str, int]:
-    """The smallest Java integer array holding ``low..high``: element type, struct code, bytes."""
-    if -(2**7) <= low and high < 2**7:
-        return "byte", "b", 1
-    if -(2**15) <= low and high < 2**15:
-        return "short", "h", 2
-    return "int", "i", 4
-
-
 _BUFFER_VIEWS = {"byte": "", "short": "asShortBuffer().", "int": "asIntBuffer().", "double": "asDoubleBuffer()."}
 
 
@@ -141,47 +130,23 @@ class TreePool:
 
     def __init__(self, feature_slots: dict[object, int]) -> None:
         self.feature_slots = feature_slots
-        self.threshold: list[float] = []
-        self.feature: list[int] = []
-        self.left: list[int] = []
-        self.right: list[int] = []
-        self.kind: list[int] = []
-        self._leaf_bytes: list[bytes] = []
-        self.leaf_count = 0
-        self._leaf_offsets: dict[bytes, int] = {}
+        self.tables = NodeTables(self._category, "java", MAX_TABLE_ROWS)
         self.double_sets: list[tuple[float, ...]] = []
         self.string_sets: list[tuple[str, ...]] = []
         self._set_index: dict[tuple[object, ...], int] = {}
-        self._roots: dict[TreeLeaf, int] = {}
-        self._column_cache: list[tuple[str, str, int]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.kind or self.leaf_count)
+        return bool(self.tables.rows or self.tables.leaf_count)
 
     def add_tree(self, tree: TreeLeaf) -> int:
         """The table row of ``tree``'s root (the tree is added once, however often it is asked for)."""
-        if tree in self._roots:
-            return self._roots[tree]
-        base = len(self.kind)
-        if base + len(tree.splits) > MAX_TABLE_ROWS:
-            raise TargetCannotExpressError(f"java: more than {MAX_TABLE_ROWS} tree nodes in one class")
-        slots = [self.feature_slots[feature] for feature in tree.features]
-        splits = tree.splits
-        # column by column with comprehensions: a million-split forest is packed in about a second
-        self.feature.extend([slots[s[0]] for s in splits])
-        self.left.extend([s[4] for s in splits])
-        self.right.extend([s[5] for s in splits])
-        kinds = [_THRESHOLD_KINDS.get((s[1], s[3]), -1) for s in splits]
-        self.threshold.extend([s[2] if kind >= 0 else 0.0 for s, kind in zip(splits, kinds)])  # type: ignore[misc]
-        for index, kind in enumerate(kinds):
-            if kind < 0:  # a category split: its kind, and its set's index in the threshold column
-                split = splits[index]
-                is_string = tree.features[split.feature].dtype is STRING
-                kinds[index] = (8 if is_string else 4) + (2 if split.test == "notin" else 0) + int(split.missing_left)
-                self.threshold[base + index] = float(self._set(split.operand, is_string))  # type: ignore[arg-type]
-        self.kind.extend(kinds)
-        self._roots[tree] = base
-        return base
+        return self.tables.add_tree(tree, [self.feature_slots[feature] for feature in tree.features])
+
+    def _category(self, split: Split, feature: Node) -> tuple[int, int]:
+        """Kind (4-11, see the module docstring) and set index of a category split."""
+        is_string = feature.dtype is STRING
+        kind = (8 if is_string else 4) + (2 if split.test == "notin" else 0) + int(split.missing_left)
+        return kind, self._set(split.operand, is_string)  # type: ignore[arg-type]
 
     def _set(self, members: tuple[ConstValue, ...], is_string: bool) -> int:
         key = (is_string, *(struct.pack(">d", m) if isinstance(m, float) else m for m in members))
@@ -197,46 +162,25 @@ class TreePool:
 
     def leaf_offset(self, values: tuple[ConstValue, ...]) -> int:
         """Where ``values`` (doubles) start in the shared ``LEAF_VALUES`` table; identical tables are shared."""
-        packed = struct.pack(f">{len(values)}d", *values)
-        if packed not in self._leaf_offsets:
-            if self.leaf_count + len(values) > MAX_TABLE_ROWS:
-                raise TargetCannotExpressError(f"java: more than {MAX_TABLE_ROWS} leaf values in one class")
-            self._leaf_offsets[packed] = self.leaf_count
-            self._leaf_bytes.append(packed)
-            self.leaf_count += len(values)
-        return self._leaf_offsets[packed]
+        return self.tables.leaf_offset(values)
 
     def _columns(self) -> list[tuple[str, str, int]]:
         """(array name, element type, length) of the packed columns, in payload order."""
-        if self._column_cache is not None:  # asked for by declarations, methods and _payload
-            return self._column_cache
-        feature_type = _integer_type(0, max(self.feature, default=0))[0]
-        low = min(min(self.left, default=0), min(self.right, default=0))
-        high = max(max(self.left, default=0), max(self.right, default=0))
-        child_type = _integer_type(low, high)[0]
-        nodes = len(self.kind)
-        self._column_cache = [
+        types = {"b": "byte", "h": "short", "i": "int"}
+        feature_type = types[self.tables.feature_code()]
+        child_type = types[self.tables.child_code()]
+        nodes = self.tables.rows
+        return [
             ("THRESHOLD", "double", nodes),
-            ("LEAF_VALUES", "double", self.leaf_count),
+            ("LEAF_VALUES", "double", self.tables.leaf_count),
             ("FEATURE", feature_type, nodes),
             ("LEFT", child_type, nodes),
             ("RIGHT", child_type, nodes),
             ("KIND", "byte", nodes),
         ]
-        return self._column_cache
 
     def _payload(self) -> bytes:
-        codes = {"byte": "b", "short": "h", "int": "i", "double": "d"}
-        columns = self._columns()
-        nodes = len(self.kind)
-        parts = [
-            struct.pack(f">{nodes}d", *self.threshold),
-            *self._leaf_bytes,
-            struct.pack(f">{nodes}{codes[columns[2][1]]}", *self.feature),
-            struct.pack(f">{nodes}{codes[columns[3][1]]}", *self.left),
-            struct.pack(f">{nodes}{codes[columns[4][1]]}", *self.right),
-            bytes(self.kind),
-        ]
+        parts = [self.tables.payload(">")]
         for members in self.double_sets:
             parts.append(struct.pack(f">i{len(members)}d", len(members), *members))
         for members in self.string_sets:
@@ -310,7 +254,7 @@ class TreePool:
             "    }",
         ]
         sources = ["\n".join(unpack)]
-        if self.kind:
+        if self.tables.rows:
             sources.append(ROUTE_SOURCE)
         for index, group in enumerate(groups):
             body = ",\n".join(f'            "{chunk}"' for chunk in group)

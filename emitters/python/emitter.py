@@ -23,6 +23,7 @@ from emitters.python.trees import TreeCode, bind_trees
 from emitters.python.visitor import PythonVisitor, strip_parens
 from modelgen.errors import TargetCannotExpressError
 from modelgen.ir import STRING, Model, Node, TreeLeaf, topological_order
+from modelgen.ir.bulk import collector_paused
 
 MAX_DEPTH = 16
 """Deepest inline expression: short enough to read, and far below CPython's limits (200
@@ -125,6 +126,10 @@ class PythonEmitter:
         (['demo.py'], True)
         """
         _check_name(options.name)
+        with collector_paused():  # a forest's tables are millions of objects: see modelgen.ir.bulk
+            return self._emit(model, options)
+
+    def _emit(self, model: Model, options: EmitOptions) -> EmittedProgram:
         plan = bind_trees(schedule(model, max_depth=MAX_DEPTH))
         locals_ = input_locals(tuple(f.name for f in model.inputs))
         trees = TreeCode([node for _, node in plan.bindings if isinstance(node, TreeLeaf)])

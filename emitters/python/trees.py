@@ -28,8 +28,8 @@ import struct
 from collections.abc import Sequence
 
 from emitters.common.schedule import Schedule
+from emitters.common.tree_tables import THRESHOLD_KINDS, NodeTables
 from emitters.python.literals import float_literal, tuple_literal
-from modelgen.errors import TargetCannotExpressError
 from modelgen.ir import STRING, Node, TreeLeaf, topological_order
 from modelgen.ir.nodes import ConstValue, Split
 
@@ -46,7 +46,6 @@ POOLED_LOOKUP_SIZE = 64
 """A double ``Lookup`` this long, or indexed by a tree in table mode, reads the packed
 ``_LEAF_VALUES`` table (a tuple display of a million doubles takes CPython seconds to compile)."""
 
-_THRESHOLD_KINDS = {("le", False): 0, ("le", True): 1, ("lt", False): 2, ("lt", True): 3}
 _THRESHOLD_TESTS = {0: "{x} <= {t}", 1: "not {x} > {t}", 2: "{x} < {t}", 3: "not {x} >= {t}"}
 
 ROUTE_SOURCE = '''def _route(root, f):
@@ -114,14 +113,7 @@ class TreeCode:
         self._calls: dict[TreeLeaf, str] = {}
         self.sets: list[str] = []
         self._set_index: dict[tuple[object, ...], int] = {}
-        self.threshold: list[float] = []
-        self.feature: list[int] = []
-        self.left: list[int] = []
-        self.right: list[int] = []
-        self.kind: list[int] = []
-        self._leaf_bytes: list[bytes] = []
-        self.leaf_count = 0
-        self._leaf_offsets: dict[bytes, int] = {}
+        self.tables = NodeTables(self._category, "python")
 
     def call(self, tree: TreeLeaf, vector: str) -> str:
         """The expression routing ``tree`` over the feature tuple named ``vector``."""
@@ -131,17 +123,12 @@ class TreeCode:
                 self.functions.append(self._function(tree, name))
                 self._calls[tree] = f"{name}({{vector}})"
             else:
-                self._calls[tree] = f"_route({self._add_rows(tree)}, {{vector}})"
+                self._calls[tree] = f"_route({self.tables.add_tree(tree)}, {{vector}})"
         return self._calls[tree].format(vector=vector)
 
     def leaf_offset(self, values: tuple[ConstValue, ...]) -> int:
         """Where ``values`` (doubles) start in ``_LEAF_VALUES`` (identical tables are stored once)."""
-        packed = struct.pack(f"<{len(values)}d", *values)
-        if packed not in self._leaf_offsets:
-            self._leaf_offsets[packed] = self.leaf_count
-            self._leaf_bytes.append(packed)
-            self.leaf_count += len(values)
-        return self._leaf_offsets[packed]
+        return self.tables.leaf_offset(values)
 
     def _set(self, members: tuple[ConstValue, ...], feature: Node) -> int:
         key = (feature.dtype is STRING, _bits_key(members))
@@ -155,7 +142,7 @@ class TreeCode:
     def _condition(self, tree: TreeLeaf, split: Split) -> str:
         x = f"f[{split.feature}]"
         if split.test in ("le", "lt"):
-            kind = _THRESHOLD_KINDS[(split.test, split.missing_left)]
+            kind = THRESHOLD_KINDS[(split.test, split.missing_left)]
             return _THRESHOLD_TESTS[kind].format(x=x, t=float_literal(split.operand))  # type: ignore[arg-type]
         feature = tree.features[split.feature]
         members = f"_SETS[{self._set(split.operand, feature)}]"  # type: ignore[arg-type]
@@ -186,59 +173,33 @@ class TreeCode:
             stack.append((split.left, indent + 1))
         return "\n".join(lines)
 
-    def _add_rows(self, tree: TreeLeaf) -> int:
-        base = len(self.kind)
-        splits = tree.splits
-        # column by column with comprehensions: a million-split forest is packed in about a second;
-        # children stay numbered within their tree (_route adds the root's row)
-        self.feature.extend([s[0] for s in splits])
-        self.left.extend([s[4] for s in splits])
-        self.right.extend([s[5] for s in splits])
-        kinds = [_THRESHOLD_KINDS.get((s[1], s[3]), -1) for s in splits]
-        self.threshold.extend([s[2] if kind >= 0 else 0.0 for s, kind in zip(splits, kinds)])  # type: ignore[misc]
-        for index, kind in enumerate(kinds):
-            if kind < 0:  # a category split: its kind, and its set's index in the threshold column
-                split = splits[index]
-                kinds[index] = 4 + (2 if split.test == "notin" else 0) + int(split.missing_left)
-                self.threshold[base + index] = float(self._set(split.operand, tree.features[split.feature]))  # type: ignore[arg-type]
-        self.kind.extend(kinds)
-        if len(self.kind) >= 2**31:
-            raise TargetCannotExpressError("python: more than 2**31 tree nodes in one module")
-        return base
+    def _category(self, split: Split, feature: Node) -> tuple[int, int]:
+        """Kind (4-7, see the module docstring) and ``_SETS`` index of a category split."""
+        kind = 4 + (2 if split.test == "notin" else 0) + int(split.missing_left)
+        return kind, self._set(split.operand, feature)  # type: ignore[arg-type]
 
     def imports(self) -> set[str]:
         """Modules the tree code imports."""
-        return {"array", "base64", "sys"} if self.kind or self.leaf_count else set()
+        return {"array", "base64", "sys"} if self.tables.rows or self.tables.leaf_count else set()
 
     def sources(self) -> list[str]:
         """Module-level blocks: category sets, packed tables, ``_route`` and the tree functions."""
         blocks: list[str] = []
         if self.sets:
             blocks.append("_SETS = (\n" + "".join(f"    {s},\n" for s in self.sets) + ")")
-        if self.kind or self.leaf_count:
+        if self.tables.rows or self.tables.leaf_count:
             blocks.append(self._tables())
-        if self.kind:
+        if self.tables.rows:
             blocks.append(ROUTE_SOURCE)
         blocks.extend(self.functions)
         return blocks
 
     def _tables(self) -> str:
-        nodes = len(self.kind)
-        feature_code = _integer_code(0, max(self.feature, default=0))
-        children = self.left + self.right
-        child_code = _integer_code(min(children, default=0), max(children, default=0))
-        payload = b"".join(
-            (
-                struct.pack(f"<{nodes}d", *self.threshold),
-                *self._leaf_bytes,
-                struct.pack(f"<{nodes}{feature_code}", *self.feature),
-                struct.pack(f"<{nodes}{child_code}", *self.left),
-                struct.pack(f"<{nodes}{child_code}", *self.right),
-                struct.pack(f"<{nodes}b", *self.kind),
-            )
-        )
+        nodes = self.tables.rows
+        payload = self.tables.payload("<")
+        feature_code, child_code = self.tables.feature_code(), self.tables.child_code()
         codes = ("d", "d", feature_code, child_code, child_code, "b")
-        counts = (nodes, self.leaf_count, nodes, nodes, nodes, nodes)
+        counts = (nodes, self.tables.leaf_count, nodes, nodes, nodes, nodes)
         layout = ", ".join(f'("{code}", {count})' for code, count in zip(codes, counts))
         text = base64.b64encode(payload).decode("ascii")
         lines = "".join(f'    "{text[i : i + LINE_CHARS]}"\n' for i in range(0, len(text), LINE_CHARS))
@@ -264,12 +225,3 @@ class TreeCode:
 _THRESHOLD, _LEAF_VALUES, _FEATURE, _LEFT, _RIGHT, _KIND = _unpack_tables(
 {lines}    ""
 )'''
-
-
-def _integer_code(low: int, high: int) -> str:
-    """The smallest ``array`` integer type code holding ``low..high`` (sizes checked at import)."""
-    if -(2**7) <= low and high < 2**7:
-        return "b"
-    if -(2**15) <= low and high < 2**15:
-        return "h"
-    return "i"
