@@ -41,6 +41,8 @@ class SqlDialect:
     max_case_nesting: ClassVar[int] = 12
     """Deepest CASE-in-THEN nesting a tree's nested CASE may have (``emitters/sql/trees.py``);
     a deeper tree is printed as flat leaf paths."""
+    table_trees: ClassVar[bool] = False
+    """Route threshold trees through node arrays (``emitters/sql/tables.py``) instead of CASEs."""
     materialize_layers: ClassVar[bool] = False
     """Write layers ``AS MATERIALIZED``: needed where the planner would substitute a layer's
     expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
@@ -116,6 +118,8 @@ class DuckDBDialect(SqlDialect):
     # measured: 399 nested THEN levels parse and run (DuckDB's own limit is its 1,000-deep
     # expression depth); a tree nesting 100 levels would need 2**99 leaves
     max_case_nesting = 100
+    # a nested CASE costs ~100-200 us of planning per split; node arrays are planned in O(depth)
+    table_trees = True
 
     # NaN sorts above everything in DuckDB and GREATEST keeps its first argument on ties, so
     # GREATEST(a, b) is exactly numpy.maximum here, and -GREATEST(-a, -b) numpy.minimum; unlike

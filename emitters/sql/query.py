@@ -16,10 +16,12 @@ so no projection of an output can skip them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from emitters.common.schedule import schedule
-from emitters.sql import literals, ops
+from emitters.sql import literals, ops, tables
 from emitters.sql.dialects import SqlDialect
 from emitters.sql.visitor import build_node, case_when, child_copies
 from modelgen.errors import ModelgenError
@@ -64,7 +66,7 @@ DUPLICATED_SIZE_LIMIT = 8
 """Largest inline child (in IR nodes) a node may mention more than once; larger ones are bound."""
 
 
-def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
+def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], features: set[Node]) -> set[Node]:
     # the shared schedule binds shared and too-deep nodes; on top of it, a child that the
     # node's SQL mentions several times is bound once it is big (small ones are cheaper
     # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them)
@@ -74,11 +76,14 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
     # it for the depth of a Sum it is a term of, but inline in that Sum (25 trees a layer, a
     # running total carried) is what keeps a 1,000-tree ensemble to ~40 layers of one column
     bound = {node for node in plan.names if not (_is_tree(node) and counts[node] == 1)}
+    # table-routed trees are a list element each (never bound); their features are list items
+    bound -= {node for node in replaced if isinstance(node, TreeLeaf)}
+    bound.update(node for node in features if not isinstance(node, (Input, Const)))
     bound.update(c.condition for c in model.checks if not isinstance(c.condition, (Input, Const)))
     order = topological_order(model.roots)
     size: dict[Node, int] = {}
     for node in order:
-        if isinstance(node, (Input, Const)):
+        if isinstance(node, (Input, Const)) or node in replaced:
             size[node] = 1
             continue
         copies = child_copies(node, dialect)
@@ -91,7 +96,7 @@ def _bound_nodes(model: Model, dialect: SqlDialect) -> list[Node]:
                 child_size = 1
             total += copies * child_size
         size[node] = total
-    return [node for node in order if node in bound]
+    return bound
 
 
 def _alias(expression: exp.Expression, name: str) -> exp.Expression:
@@ -109,6 +114,8 @@ class _Builder:
     def __init__(self, dialect: SqlDialect, columns: dict[Node, str]) -> None:
         self.dialect = dialect
         self.columns = columns
+        self.replaced: dict[Node, tuple[exp.Expression, set[str]]] = {}
+        """Nodes printed as a fixed expression (table-routed trees and their values)."""
 
     def build(self, root: Node, *, defining: bool = False) -> tuple[exp.Expression, set[str]]:
         """``root``'s expression and the internal columns it reads."""
@@ -124,6 +131,11 @@ class _Builder:
                 refs.add(self.columns[node])
                 built[id(node)] = literals.column(self.columns[node])
                 continue
+            if node in self.replaced:
+                expression, reads = self.replaced[node]
+                refs |= reads
+                built[id(node)] = expression.copy()
+                continue
             children = node.children
             if not expanded:
                 stack.append((node, True))
@@ -137,6 +149,40 @@ class _Builder:
                 handed.add(id(child))
             built[id(node)] = build_node(node, args, self.dialect)
         return built[id(root)], refs
+
+
+def _bind_forest(
+    forest: tables.Forest,
+    counts: dict[Node, int],
+    builder: _Builder,
+    bind: Callable[[str, exp.Expression, set[str]], None],
+) -> None:
+    """Bind one forest's arrays, feature list and routing columns; its trees and their double
+    lookups become ``list_extract`` expressions over them (``emitters/sql/tables.py``)."""
+    # the leaf number is needed when a tree is read by more than its double lookups
+    leaf_numbers = any(counts[tree] > len(forest.lookups[tree]) for tree in forest.trees)
+    layout = tables.ForestTables(forest)
+    layout.build(leaf_numbers)
+    for name, array in layout.arrays.items():
+        bind(name, array, set())
+    features = [""] * len(forest.features)
+    feature_refs: set[str] = set()
+    for index in sorted({index for index, _ in layout.slots}):
+        expression, refs = builder.build(forest.features[index])
+        features[index] = expression.sql(dialect=builder.dialect.sqlglot_name)
+        feature_refs |= refs
+    bind(forest.name("x"), layout.feature_list(features), feature_refs)
+    route = ""
+    for name, expression, refs in layout.routes():
+        bind(name, expression, refs)
+        route = name
+    for tree in forest.trees:
+        if leaf_numbers:
+            leaf = forest.name("leaf")
+            builder.replaced[tree] = (layout.lookup_expression(tree, leaf, route), {leaf, route})
+        for m, lookup in enumerate(forest.lookups[tree]):
+            array = forest.name("thr" if m == 0 else f"val{m}")
+            builder.replaced[lookup] = (layout.lookup_expression(tree, array, route), {array, route})
 
 
 def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, ...]) -> exp.Select:
@@ -163,13 +209,28 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
 
     builder = _Builder(dialect, columns)
     bindings: list[tuple[str, exp.Expression, set[str]]] = []
-    for index, node in enumerate(_bound_nodes(model, dialect)):
-        name = f"{PREFIX}t{index}"
-        expression, refs = builder.build(node, defining=True)
+    order = topological_order(model.roots)
+    forests = tables.plan_forests(order) if dialect.table_trees else []
+    first_trees = {forest.trees[0]: forest for forest in forests}
+    replaced = {tree for forest in forests for tree in forest.trees}
+    replaced.update(lookup for forest in forests for found in forest.lookups.values() for lookup in found)
+    forest_features = {forest.features[index] for forest in forests for index in forest.used}
+    bound = _bound_nodes(model, dialect, replaced, forest_features)
+    counts = use_counts(model.roots) if forests else {}
+
+    def bind(name: str, expression: exp.Expression, refs: set[str]) -> None:
         # as soon as possible: the first layer after everything it reads
         column_layer[name] = 1 + max((column_layer[r] for r in refs), default=0)
         bindings.append((name, expression, refs))
-        columns[node] = name
+
+    for node in order:
+        if node in first_trees:
+            _bind_forest(first_trees[node], counts, builder, bind)
+        if node in bound:
+            name = f"{PREFIX}t{len(bindings)}"
+            expression, refs = builder.build(node, defining=True)
+            bind(name, expression, refs)
+            columns[node] = name
     final = 1 + max(column_layer.values(), default=0)
 
     checks = []

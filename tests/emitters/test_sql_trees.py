@@ -17,10 +17,11 @@ from sqlglot import exp
 
 from emitters.base import EmitOptions
 from emitters.sql import SqlEmitter, literals, ops
-from emitters.sql.dialects import SqlDialect, SQLiteDialect, get_dialect
+from emitters.sql.dialects import DuckDBDialect, SqlDialect, SQLiteDialect, get_dialect
 from emitters.sql.trees import CONJUNCTION_WIDTH, NestedPlan, _needs_guard, conjunction, nested_plan
 from modelgen.ir import (
     DOUBLE,
+    FLOAT32,
     STRING,
     Binary,
     Cast,
@@ -36,7 +37,21 @@ from modelgen.ir import (
     leaf_ref,
 )
 
-DIALECTS = ["duckdb", "sqlite"]
+
+@pytest.fixture(params=["duckdb", "duckdb:case", "sqlite"])
+def dialect(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every tree routing: DuckDB's node tables (its default), DuckDB's nested CASE, SQLite's."""
+    name, _, mode = request.param.partition(":")
+    if mode == "case":
+        monkeypatch.setattr(DuckDBDialect, "table_trees", False)
+    return name
+
+
+@pytest.fixture(params=["duckdb", "sqlite"])
+def case_dialect(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The dialects printing trees as nested CASEs (DuckDB with its node tables off)."""
+    monkeypatch.setattr(DuckDBDialect, "table_trees", False)
+    return request.param
 X, Y, S = Input("x", DOUBLE), Input("y", DOUBLE), Input("s", STRING)
 INPUTS = (InputField("x", DOUBLE), InputField("y", DOUBLE), InputField("s", STRING))
 THRESHOLDS = [0.5, -0.0, 0.0, math.inf, -math.inf, 1e-300]
@@ -72,7 +87,6 @@ def _stump_model() -> Model:
     return Model(INPUTS, tuple(outputs))
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_threshold_tests_and_missing_routing(dialect: str) -> None:
     values = _neighbours([t for t in THRESHOLDS if math.isfinite(t)])
     rows = [{"x": a, "y": b, "s": None} for a in values for b in (None, 0.5, 0.6)]
@@ -98,7 +112,6 @@ def _set_model() -> Model:
     return Model(INPUTS, tuple(outputs))
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_category_sets_with_nasty_strings(dialect: str) -> None:
     categories = [None, "a", "b", NASTY, NASTY[:-1], "A", ""]
     numbers = [None, 0.0, -0.0, 2.5, math.nextafter(2.5, 3.0), math.inf, -math.inf]
@@ -125,7 +138,6 @@ def _shared_model() -> Model:
     return Model(INPUTS, tuple(outputs))
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_shared_routing_and_single_leaf(dialect: str) -> None:
     rows = [
         {"x": x, "y": y, "s": s}
@@ -154,7 +166,6 @@ def _deep_path_tree(depth: int) -> TreeLeaf:
     return TreeLeaf((X, Y, S), tuple(splits))
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_deep_path_tree(dialect: str) -> None:
     depth = 200
     tree = _deep_path_tree(depth)
@@ -182,7 +193,6 @@ def test_long_conjunctions_are_grouped_for_sqlite() -> None:
     assert CONJUNCTION_WIDTH * 3 < 1000
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_thousand_tree_forest_keeps_the_sum_order(dialect: str) -> None:
     # 1,000 small trees (the engines' time grows with the leaves, see benchmarks/sql_trees.py):
     # the sum is laid out 25 trees a layer with a running total, compared bit for bit
@@ -193,14 +203,12 @@ def test_thousand_tree_forest_keeps_the_sum_order(dialect: str) -> None:
     assert query.count('"__mg_layer') < 3 * 60  # ~42 layers (each named ~3 times)
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_boosting_with_deeper_trees(dialect: str) -> None:
     model = ensemble(40, 6, 20, seed=12, split_probability=0.8, boosting=True)
     rows = random_rows(random.Random(6), 20, 200)
     assert mismatches(model, dialect, _rows(dialect, rows)) == []
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
 def test_emitting_trees_twice_is_byte_identical(dialect: str) -> None:
     model = _shared_model()
     first = SqlEmitter().emit(model, EmitOptions(dialect=dialect))
@@ -218,16 +226,14 @@ def _full_tree(depth: int) -> TreeLeaf:
     return random_tree(rng, (X, Y), depth)
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_nesting_is_the_strahler_number_not_the_depth(dialect: str) -> None:
-    chosen = get_dialect(dialect)
+def test_nesting_is_the_strahler_number_not_the_depth(case_dialect: str) -> None:
+    chosen = get_dialect(case_dialect)
     assert nested_plan(_deep_path_tree(60), chosen).nesting <= 2
     for depth in (1, 3, 6):
         assert nested_plan(_full_tree(depth), chosen).nesting == depth
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_sixty_level_path_tree_is_nested_once_per_split(dialect: str) -> None:
+def test_sixty_level_path_tree_is_nested_once_per_split(case_dialect: str) -> None:
     depth = 60
     tree = _deep_path_tree(depth)
     values = tuple(k / 7 for k in range(depth + 1))
@@ -237,8 +243,8 @@ def test_sixty_level_path_tree_is_nested_once_per_split(dialect: str) -> None:
         {"x": math.nextafter(100.0 - k, -1e9), "y": math.nextafter(-100.0 + k, 1e9), "s": "q"} for k in range(depth)
     ]
     rows += [{"x": None, "y": None, "s": None}, {"x": -math.inf, "y": math.inf, "s": NASTY}]
-    assert mismatches(model, dialect, _rows(dialect, rows)) == []
-    query = compile_query(model, dialect)
+    assert mismatches(model, case_dialect, _rows(case_dialect, rows)) == []
+    query = compile_query(model, case_dialect)
     tree_line = max(query.splitlines(), key=lambda line: line.count("WHEN "))
     assert tree_line.count("WHEN ") == depth  # each split once (flat paths would repeat them)
 
@@ -258,16 +264,15 @@ def _grid_rows(seed: int, count: int) -> list[dict]:
     return [{"x": r["x0"], "y": r["x1"]} for r in rows]
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_random_deep_trees_nested_and_flat_fallback_agree(dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_random_deep_trees_nested_and_flat_fallback_agree(case_dialect: str, monkeypatch: pytest.MonkeyPatch) -> None:
     model = _random_deep_model(21, 12, 6)
-    rows = _rows(dialect, _grid_rows(9, 300))
-    assert mismatches(model, dialect, rows) == []
-    nested = compile_query(model, dialect)
+    rows = _rows(case_dialect, _grid_rows(9, 300))
+    assert mismatches(model, case_dialect, rows) == []
+    nested = compile_query(model, case_dialect)
     # force every tree through the flat leaf paths (what trees above the bound get)
-    monkeypatch.setattr(type(get_dialect(dialect)), "max_case_nesting", 1)
-    assert mismatches(model, dialect, rows) == []
-    flat = compile_query(model, dialect)
+    monkeypatch.setattr(type(get_dialect(case_dialect)), "max_case_nesting", 1)
+    assert mismatches(model, case_dialect, rows) == []
+    flat = compile_query(model, case_dialect)
     assert flat != nested and len(flat) > len(nested)
 
 
@@ -337,3 +342,111 @@ def test_tree_literal_texts_are_what_sqlglot_prints_and_read_back_exactly() -> N
             assert got is None
         else:
             assert struct.pack("<d", got) == struct.pack("<d", value), (value, text)
+
+
+# --- DuckDB node tables (emitters/sql/tables.py): arrays, slots, steps, several forests ---
+
+SPECIAL_VALUES = [math.nan, math.inf, -math.inf, -0.0, 0.0, 5e-324, -5e-324, 1.7976931348623157e308, 0.1, 1e-300]
+
+
+def _random_bits(rng: random.Random, count: int) -> list[float]:
+    return [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(count)]
+
+
+def _threshold_tree(features: tuple, missing_left: bool) -> TreeLeaf:
+    # every threshold test of THRESHOLDS (-inf and +inf included, `lt -inf` too) on one path
+    splits = []
+    tests = [(test, t) for t in THRESHOLDS for test in ("le", "lt")]
+    for level, (test, threshold) in enumerate(tests):
+        child = level + 1 if level + 1 < len(tests) else leaf_ref(len(tests))
+        go_left = level % 2 == 0
+        left, right = (leaf_ref(level), child) if go_left else (child, leaf_ref(level))
+        splits.append(Split(level % len(features), test, threshold, missing_left != (level % 3 == 0), left, right))
+    return TreeLeaf(features, tuple(splits))
+
+
+def _table_model() -> Model:
+    """Numeric trees only (DuckDB routes them all through node tables): per-class values (the
+    ``val`` arrays) with NaN/inf/-0.0/subnormal/random-bit leaf values, a leaf number output (the
+    ``leaf`` array), computed and float32 features, a single-leaf tree, and a second forest (other
+    features) reading the first forest's sum (stacking), all in one ordered Sum."""
+    rng = random.Random(8)
+    computed = (Binary("mul", X, Const(3.0)), Cast(Y, FLOAT32))
+    a = _threshold_tree((X, Y), True)
+    b = _threshold_tree((X, Y), False)
+    c = random_tree(rng, computed, 5)
+    outputs = []
+    for k in range(3):
+        values = tuple(SPECIAL_VALUES + _random_bits(rng, a.n_leaves))[k : k + a.n_leaves]
+        outputs.append(OutputField(f"class{k}", "value", Lookup(a, values, DOUBLE)))
+    outputs.append(OutputField("leaf_a", "value", Cast(a, DOUBLE)))
+    terms = [Const(0.25)]
+    for tree in (b, c, TreeLeaf((X,), ()), a):
+        terms.append(Lookup(tree, tuple(rng.uniform(-2.0, 2.0) for _ in range(tree.n_leaves)), DOUBLE))
+    total = Sum(tuple(terms))
+    outputs.append(OutputField("sum", "value", total))
+    stacked = random_tree(rng, (total, X), 4)
+    outputs.append(OutputField("stacked", "value", Lookup(stacked, tuple(_random_bits(rng, stacked.n_leaves)), DOUBLE)))
+    return Model(INPUTS[:2], tuple(outputs))
+
+
+def test_duckdb_node_tables_route_bit_for_bit() -> None:
+    model = _table_model()
+    values = _neighbours([t for t in THRESHOLDS if math.isfinite(t)])
+    rows = [{"x": a, "y": b} for a in values for b in values[::2]]
+    assert mismatches(model, "duckdb", rows) == []
+    query = compile_query(model, "duckdb")
+    for part in ("thr", "feat", "kid", "val1", "val2", "leaf"):
+        assert f'"__mg_forest0_{part}"' in query
+    assert '"__mg_forest1_route0"' in query  # the stacked tree: a second forest
+    # no tree CASE: only the float32 rounding and the feature lists' NaN slots (~70 splits here)
+    assert query.count("WHEN ") <= 8
+
+
+def test_duckdb_node_tables_depth_and_size() -> None:
+    # one routing step per level of the deepest tree, arrays as one string constant each: the
+    # query grows with the nodes (~40 bytes each), the expression with the depth only
+    model = ensemble(300, 6, 20, seed=3, split_probability=0.9, boosting=True)
+    query = compile_query(model, "duckdb")
+    assert query.count("LIST_TRANSFORM(") == 6
+    assert query.count("AS DOUBLE[])") == 1 and query.count("AS INTEGER[])") == 3  # thr; feat, kid, roots
+    nodes = sum(2 * len(n.index.splits) + 1 for n in model.outputs[0].expr.children if isinstance(n, Lookup))
+    assert len(query) < 60 * nodes
+    rows = random_rows(random.Random(4), 20, 150)
+    assert mismatches(model, "duckdb", rows) == []
+
+
+def test_duckdb_deep_numeric_path_continues_in_more_route_columns() -> None:
+    from emitters.sql.tables import STEPS_PER_COLUMN
+
+    depth = 2 * STEPS_PER_COLUMN + 10
+    splits = []
+    for level in range(depth):
+        child = level + 1 if level + 1 < depth else leaf_ref(depth)
+        test = "le" if level % 3 else "lt"
+        splits.append(Split(level % 2, test, 100.0 - level, level % 4 == 1, child, leaf_ref(level)))
+    tree = TreeLeaf((X, Y), tuple(splits))
+    values = tuple(k / 7 for k in range(depth + 1))
+    model = Model(INPUTS[:2], (OutputField("v", "value", Lookup(tree, values, DOUBLE)),))
+    rows = [{"x": 100.0 - k, "y": 100.0 - k} for k in range(0, depth + 2, 5)]
+    rows += [{"x": math.nextafter(100.0 - k, -1e9), "y": 100.0 - k - 1} for k in range(0, depth, 7)]
+    rows += [{"x": None, "y": None}, {"x": -math.inf, "y": math.inf}, {"x": 0.0, "y": None}]
+    assert mismatches(model, "duckdb", rows) == []
+    query = compile_query(model, "duckdb")
+    assert '"__mg_forest0_route2"' in query and '"__mg_forest0_route3"' not in query
+
+
+def test_duckdb_reads_double_list_strings_exactly() -> None:
+    # the node arrays are CAST('[...]' AS DOUBLE[]) of Python's repr: DuckDB must read back every bit
+    import duckdb
+
+    from emitters.sql.tables import _list_cast
+
+    values = SPECIAL_VALUES + _random_bits(random.Random(6), 5000)
+    text = _list_cast(list(map(repr, values)), "DOUBLE[]").sql("duckdb")
+    (got,) = duckdb.connect().execute(f"SELECT {text}").fetchone()
+    for value, read in zip(values, got, strict=True):
+        if math.isnan(value):
+            assert math.isnan(read)
+        else:
+            assert struct.pack("<d", read) == struct.pack("<d", value), value

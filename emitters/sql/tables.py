@@ -1,0 +1,231 @@
+"""Table-driven tree routing (DuckDB): node arrays as list constants, every tree walked at once.
+
+A nested CASE costs DuckDB ~100-200 us of planning per split (parse ~0.75 us per byte, then
+binding, expression rewriting and common-subexpression elimination over every CASE arm), so
+a 1,000-tree forest took minutes to plan. Here the trees of one *forest* (the routed trees
+that read the same feature tuple, splitting only with ``le``/``lt``) become node arrays:
+
+* ``thr`` (DOUBLE[]): a split's threshold, a leaf's value for the first double ``Lookup`` of
+  its tree (``val1``, ``val2``, ... hold the values of further lookups, e.g. per class),
+* ``feat`` (INTEGER[]): the slot of the row's feature list the node reads,
+* ``kid`` (INTEGER[]): a split's left child (the right one is next); a leaf's own index.
+
+Each array is ONE string constant cast to a list (``CAST('[...]' AS DOUBLE[])``): the parser
+sees a single literal and the cast (DuckDB's string-to-double is correctly rounded, tested on
+random bit patterns) runs once while planning. Every array is a column of one layer, carried
+to its readers (a constant vector: carrying it costs nothing).
+
+A row's feature list ``x`` has fixed slots 1 (NaN) and 2 (-inf), then the features as read
+(``raw``), with NaN replaced by -inf (``low``) and as ``isnan`` (0.0 for NaN, 1.0 otherwise),
+only the slots some split reads. One routing step over the list of every tree's current node
+(1-based indexes) is
+
+    list_transform(nodes, lambda n: kid[n] + CAST(x[feat[n]] > thr[n] AS INTEGER))
+
+and ``depth`` nested steps from the list of roots reach every tree's leaf (a leaf steps to
+itself), so the routing is O(depth) expression nodes whatever the number of trees, and a row
+evaluates ``depth`` comparisons per tree. DuckDB orders NaN above every number, so ``x > t``
+is exactly ``NOT (x <= t)`` (the C walk's test, ``emitters/c/walk.py``): a missing value in a
+``raw`` slot goes right, in a ``low`` slot (-inf) left, as ``missing_left`` says; a leaf reads
+slot 2 (-inf), which is never above its payload (-inf > NaN and -inf > -inf are FALSE), so it
+stays put. ``lt t`` is ``le nextafter(t, -inf)`` (identical for every non-NaN x); ``lt -inf``
+is never TRUE for a number: missing-right reads slot 1 (NaN, always right), missing-left the
+``isnan`` slot against 0.5 (NaN and -inf must part there).
+
+A tree's value is ``thr[route[k]]`` (``list_extract``), its leaf number ``leaf[route[k]]``;
+the ensemble's ``Sum`` is untouched, so the query builder still adds the terms in the
+reference's order (25 a layer, a running total carried).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from emitters.sql import literals
+from modelgen.ir import DOUBLE, FLOAT32, Lookup, Node, TreeLeaf
+
+RAW, LOW, ISNAN = range(3)
+"""Kinds of feature-list slot: the value, NaN as -inf, and 0.0 / 1.0 for NaN / number."""
+
+NAN_SLOT, MINUS_INF_SLOT = 1, 2
+"""Fixed slots of every feature list (1-based, as DuckDB lists are)."""
+
+STEPS_PER_COLUMN = 64
+"""Routing steps nested in one column; a deeper forest continues in the next layer (DuckDB
+allows expressions ~1,000 deep)."""
+
+
+def eligible(node: TreeLeaf) -> bool:
+    """Can the tables route ``node``: a real tree splitting only on thresholds?"""
+    return bool(node.splits) and all(split.test == "le" or split.test == "lt" for split in node.splits)
+
+
+@dataclass
+class Forest:
+    """The trees routed by one set of node arrays, and the double lookups read from them."""
+
+    number: int
+    features: tuple[Node, ...]
+    trees: list[TreeLeaf] = field(default_factory=list)
+    lookups: dict[TreeLeaf, list[Lookup]] = field(default_factory=dict)
+    """Per tree, its double lookups in query order: the first reads ``thr``, the m-th ``val{m}``."""
+    used: set[int] = field(default_factory=set)
+    """The indexes of the features some split reads."""
+
+    def name(self, part: str) -> str:
+        """This forest's internal column ``part``."""
+        return f"__mg_forest{self.number}_{part}"
+
+
+def plan_forests(order: list[Node]) -> list[Forest]:
+    """Group the table-routable trees of a model (``order``: topological) by their feature tuple."""
+    forests: dict[tuple[Node, ...], Forest] = {}
+    for node in order:
+        if isinstance(node, TreeLeaf) and eligible(node):
+            forest = forests.get(node.features)
+            if forest is None:
+                forest = forests[node.features] = Forest(len(forests), node.features)
+            forest.trees.append(node)
+            forest.lookups[node] = []
+            forest.used.update(split.feature for split in node.splits)
+    for node in order:
+        if isinstance(node, Lookup) and node.value_dtype in (DOUBLE, FLOAT32) and isinstance(node.index, TreeLeaf):
+            forest = forests.get(node.index.features)
+            if forest is not None and node.index in forest.lookups and len(node.values) >= node.index.n_leaves:
+                forest.lookups[node.index].append(node)
+    return list(forests.values())
+
+
+def _list_cast(items: list[str], sql_type: str) -> exp.Expression:
+    # one string literal: DuckDB parses a string constant in ~1 ns a byte, and a list literal of
+    # numbers in microseconds per element; the cast runs once, while planning
+    return exp.Var(this=f"CAST('[{', '.join(items)}]' AS {sql_type})")
+
+
+@dataclass
+class ForestTables:
+    """The arrays, feature list and routing columns of one :class:`Forest`."""
+
+    forest: Forest
+    slots: list[tuple[int, int]] = field(default_factory=list)
+    """Feature-list slots from 3 on: (feature index, kind)."""
+    arrays: dict[str, exp.Expression] = field(default_factory=dict)
+    depth: int = 0
+    roots: list[int] = field(default_factory=list)
+    leaf_numbers: bool = False
+    index: dict[TreeLeaf, int] = field(default_factory=dict)
+
+    def build(self, need_leaf_numbers: bool) -> None:
+        """Lay out every tree's nodes breadth first (a split's children adjacent) into the arrays."""
+        forest = self.forest
+        n_values = max((len(v) for v in forest.lookups.values()), default=0)
+        thresholds: list[float] = []
+        feats: list[int] = []
+        kids: list[int] = []
+        leaves: list[int] = []
+        extra: list[list[float]] = [[] for _ in range(max(0, n_values - 1))]
+        slot_of: dict[tuple[int, int], int] = {}
+        minus_inf = -math.inf
+        nextafter = math.nextafter
+        for k, tree in enumerate(forest.trees):
+            self.index[tree] = k
+            splits = tree.splits
+            base = len(thresholds)
+            self.roots.append(base + 1)
+            values = [lookup.values for lookup in forest.lookups[tree]]
+            payload = values[0] if values else None
+            refs = [0]
+            level = [0]
+            position = 0
+            while position < len(refs):
+                ref = refs[position]
+                if ref >= 0:
+                    feature, test, threshold, missing_left, left, right = splits[ref]
+                    kind = LOW if missing_left else RAW
+                    if test == "lt":
+                        if threshold == minus_inf:
+                            kind = ISNAN if missing_left else -1  # -1: the NaN slot, always right
+                            threshold = 0.5 if missing_left else 0.0
+                        else:
+                            threshold = nextafter(threshold, minus_inf)  # type: ignore[arg-type]
+                    if kind < 0:
+                        slot = NAN_SLOT
+                    else:
+                        slot = slot_of.get((feature, kind), 0)
+                        if not slot:
+                            self.slots.append((feature, kind))
+                            slot = slot_of[(feature, kind)] = MINUS_INF_SLOT + len(self.slots)
+                    thresholds.append(threshold)  # type: ignore[arg-type]
+                    feats.append(slot)
+                    kids.append(base + len(refs) + 1)  # 1-based index of the left child
+                    leaves.append(0)
+                    for column in extra:
+                        column.append(0.0)
+                    refs.append(left)
+                    refs.append(right)
+                    below = level[position] + 1
+                    level.append(below)
+                    level.append(below)
+                else:
+                    leaf = -1 - ref
+                    thresholds.append(float(payload[leaf]) if payload is not None else 0.0)  # type: ignore[arg-type]
+                    feats.append(MINUS_INF_SLOT)
+                    kids.append(base + position + 1)  # itself
+                    leaves.append(leaf)
+                    for m, column in enumerate(extra, start=1):
+                        column.append(float(values[m][leaf]) if m < len(values) else 0.0)  # type: ignore[arg-type]
+                    if level[position] > self.depth:
+                        self.depth = level[position]
+                position += 1
+        self.arrays[forest.name("thr")] = _list_cast(list(map(repr, thresholds)), "DOUBLE[]")
+        self.arrays[forest.name("feat")] = _list_cast(list(map(str, feats)), "INTEGER[]")
+        self.arrays[forest.name("kid")] = _list_cast(list(map(str, kids)), "INTEGER[]")
+        for m, column in enumerate(extra, start=1):
+            self.arrays[forest.name(f"val{m}")] = _list_cast(list(map(repr, column)), "DOUBLE[]")
+        if need_leaf_numbers:
+            self.leaf_numbers = True
+            self.arrays[forest.name("leaf")] = _list_cast(list(map(str, leaves)), "INTEGER[]")
+
+    def feature_list(self, features: list[str]) -> exp.Expression:
+        """The row's feature list over ``features`` (each feature's SQL text, a column)."""
+        items = ["CAST('nan' AS DOUBLE)", "CAST('-inf' AS DOUBLE)"]
+        for feature, kind in self.slots:
+            x = features[feature]
+            if kind == RAW:
+                items.append(x)
+            elif kind == LOW:
+                items.append(f"CASE WHEN ISNAN({x}) THEN CAST('-inf' AS DOUBLE) ELSE {x} END")
+            else:
+                items.append(f"CASE WHEN ISNAN({x}) THEN 0.0e0 ELSE 1.0e0 END")
+        return exp.Var(this=f"LIST_VALUE({', '.join(items)})")
+
+    def routes(self) -> list[tuple[str, exp.Expression, set[str]]]:
+        """The routing columns in order: (name, expression, internal columns read); the last
+        holds every tree's leaf node. Steps are nested ``STEPS_PER_COLUMN`` a column."""
+        forest = self.forest
+        x, thr, feat, kid = (literals.identifier(forest.name(p)).sql("duckdb") for p in ("x", "thr", "feat", "kid"))
+        step = f"LAMBDA n: {kid}[n] + CAST({x}[{feat}[n]] > {thr}[n] AS INTEGER)"
+        reads = {forest.name("x"), forest.name("thr"), forest.name("feat"), forest.name("kid")}
+        columns: list[tuple[str, exp.Expression, set[str]]] = []
+        current = f"CAST('[{', '.join(map(str, self.roots))}]' AS INTEGER[])"
+        remaining = max(self.depth, 1)
+        while remaining:
+            steps = min(remaining, STEPS_PER_COLUMN)
+            remaining -= steps
+            text = current
+            for _ in range(steps):
+                text = f"LIST_TRANSFORM({text}, {step})"
+            name = forest.name(f"route{len(columns)}")
+            columns.append((name, exp.Var(this=text), set(reads) | ({columns[-1][0]} if columns else set())))
+            current = literals.identifier(name).sql("duckdb")
+        return columns
+
+    def lookup_expression(self, tree: TreeLeaf, array: str, route: str) -> exp.Expression:
+        """``array[route[k]]``: the entry of ``array`` at tree ``tree``'s leaf node."""
+        node = exp.Anonymous(
+            this="list_extract", expressions=[literals.column(route), literals.integer(self.index[tree] + 1)]
+        )
+        return exp.Anonymous(this="list_extract", expressions=[literals.column(array), node])
