@@ -10,9 +10,12 @@ and every row's output compared bit for bit with scikit-learn's ``predict``.
 Otherwise the model is built directly in IR (random splits over 20 double inputs, ``Lookup``
 leaf values, one ordered ``Sum``; a forest divides by the number of trees), as in
 ``tests/emitters/test_sql_trees.py``, and a sample of rows is checked bit for bit against
-``modelgen.ir.evaluate``. "plan" is the time to prepare the statement (``EXPLAIN``: DuckDB
-parses, binds and optimizes; SQLite compiles it to bytecode), "run" the time to fetch every
-row. DuckDB runs with one thread (the machine is shared; times are wall clock, best of one).
+``modelgen.ir.evaluate``. "plan" is the time to prepare the statement (DuckDB: ``PREPARE``,
+i.e. parse, bind and optimize, with the parse alone in parentheses; ``EXPLAIN`` would also
+render every constant as text, seconds for the node arrays; SQLite: ``EXPLAIN``, its compile
+to bytecode), "run" the time to execute the query text and fetch every row (a second plan
+included). DuckDB runs with one thread (the machine is shared; times are wall clock and CPU,
+best of one). ``--duckdb-case`` prints DuckDB's trees as nested CASEs (its node tables off).
 """
 
 from __future__ import annotations
@@ -54,6 +57,27 @@ def _connect(dialect: str, rows: list[dict[str, Any]]) -> Any:
     marks = ", ".join("?" for _ in range(N_FEATURES + 1))
     connection.executemany(f'INSERT INTO "input" VALUES ({marks})', values)
     return connection
+
+
+def _plan(connection: Any, dialect: str, query: str) -> str:
+    """Prepare ``query`` without running it; the timing as text."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    if dialect == "duckdb":
+        connection.extract_statements(query)
+        parsed = time.process_time() - cpu
+        wall, cpu = time.perf_counter(), time.process_time()
+        connection.execute("PREPARE modelgen_plan AS " + query)
+        planned = f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU, parse {parsed:.2f} s)"
+        connection.execute("DEALLOCATE modelgen_plan")
+        return planned
+    connection.execute("EXPLAIN " + query).fetchall()
+    return f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU)"
+
+
+def _run(connection: Any, query: str) -> tuple[list[Any], str]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    got = connection.execute(query).fetchall()
+    return got, f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU)"
 
 
 def _bits(value: Any) -> Any:
@@ -104,18 +128,14 @@ def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[st
             emitted = time.process_time() - started
             query = program.files[0][1]
             connection = _connect(dialect, rows)
-            started = time.perf_counter()
-            connection.execute("EXPLAIN " + query).fetchall()
-            planned = time.perf_counter() - started
-            started = time.perf_counter()
-            got = connection.execute(query).fetchall()
-            ran = time.perf_counter() - started
+            planned = _plan(connection, dialect, query)
+            got, ran = _run(connection, query)
             got.sort(key=lambda r: int(r[0]))
             values = np.array([math.nan if r[1] is None else r[1] for r in got], dtype=np.float64)
             same = (values.view(np.int64) == reference.view(np.int64)) | (np.isnan(values) & np.isnan(reference))
             print(
                 f"{key} {dialect}: emit {emitted:.2f} s CPU, {len(query.encode()) / 1e6:.1f} MB, "
-                f"plan {planned:.2f} s, run {ran:.2f} s on {n_rows} rows, "
+                f"plan {planned}, run {ran} on {n_rows} rows, "
                 f"{int((~same).sum())} of {n_rows} rows differ from scikit-learn in bits",
                 flush=True,
             )
@@ -134,7 +154,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--check", type=int, default=200, help="rows compared with the IR interpreter")
     parser.add_argument("--dialect", action="append", choices=["duckdb", "sqlite"])
+    parser.add_argument("--duckdb-case", action="store_true", help="DuckDB trees as nested CASEs, not node tables")
     args = parser.parse_args()
+    if args.duckdb_case:
+        from emitters.sql.dialects import DuckDBDialect
+
+        DuckDBDialect.table_trees = False
     if args.sklearn:
         measure_sklearn(args.sklearn.split(","), args.cache, args.rows, args.dialect or ["duckdb", "sqlite"])
         return
@@ -151,12 +176,8 @@ def main() -> None:
         query = compile_query(model, dialect)
         emitted = time.perf_counter() - started
         connection = _connect(dialect, rows)
-        started = time.perf_counter()
-        connection.execute("EXPLAIN " + query).fetchall()
-        planned = time.perf_counter() - started
-        started = time.perf_counter()
-        got = connection.execute(query).fetchall()
-        ran = time.perf_counter() - started
+        planned = _plan(connection, dialect, query)
+        got, ran = _run(connection, query)
         stored = [dict(zip([f"x{j}" for j in range(N_FEATURES)], r[1:])) for r in connection.execute(
             'SELECT * FROM "input" ORDER BY 1').fetchall()[: args.check]]
         got.sort(key=lambda r: int(r[0]))
@@ -164,8 +185,8 @@ def main() -> None:
             _bits(evaluate(model, row)["prediction"]) != _bits(out[1]) for row, out in zip(stored, got[: args.check])
         )
         print(
-            f"{dialect}: emit {emitted:.1f}s, {len(query) / 1e6:.1f} MB, plan {planned:.1f}s, "
-            f"run {ran:.1f}s on {args.rows} rows, {bad} of {len(stored)} checked rows differ"
+            f"{dialect}: emit {emitted:.1f}s, {len(query) / 1e6:.1f} MB, plan {planned}, "
+            f"run {ran} on {args.rows} rows, {bad} of {len(stored)} checked rows differ"
         )
 
 

@@ -165,12 +165,13 @@ def _bind_forest(
     layout.build(leaf_numbers)
     for name, array in layout.arrays.items():
         bind(name, array, set())
-    features = [""] * len(forest.features)
+    features: dict[Node, str] = {}
     feature_refs: set[str] = set()
-    for index in sorted({index for index, _ in layout.slots}):
-        expression, refs = builder.build(forest.features[index])
-        features[index] = expression.sql(dialect=builder.dialect.sqlglot_name)
-        feature_refs |= refs
+    for feature, _ in layout.slots:
+        if feature not in features:
+            expression, refs = builder.build(feature)
+            features[feature] = expression.sql(dialect=builder.dialect.sqlglot_name)
+            feature_refs |= refs
     bind(forest.name("x"), layout.feature_list(features), feature_refs)
     route = ""
     for name, expression, refs in layout.routes():
@@ -210,11 +211,10 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     builder = _Builder(dialect, columns)
     bindings: list[tuple[str, exp.Expression, set[str]]] = []
     order = topological_order(model.roots)
-    forests = tables.plan_forests(order) if dialect.table_trees else []
-    first_trees = {forest.trees[0]: forest for forest in forests}
+    forests, levels = tables.plan_forests(order) if dialect.table_trees else ([], {})
     replaced = {tree for forest in forests for tree in forest.trees}
     replaced.update(lookup for forest in forests for found in forest.lookups.values() for lookup in found)
-    forest_features = {forest.features[index] for forest in forests for index in forest.used}
+    forest_features = {feature for forest in forests for feature in forest.features}
     bound = _bound_nodes(model, dialect, replaced, forest_features)
     counts = use_counts(model.roots) if forests else {}
 
@@ -223,9 +223,12 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
         column_layer[name] = 1 + max((column_layer[r] for r in refs), default=0)
         bindings.append((name, expression, refs))
 
-    for node in order:
-        if node in first_trees:
-            _bind_forest(first_trees[node], counts, builder, bind)
+    routed = 0
+    # level by level (stable: topological within a level), each forest before the nodes reading it
+    for node in sorted(order, key=levels.__getitem__) if forests else order:
+        while forests and routed < levels[node]:
+            _bind_forest(forests[routed], counts, builder, bind)
+            routed += 1
         if node in bound:
             name = f"{PREFIX}t{len(bindings)}"
             expression, refs = builder.build(node, defining=True)

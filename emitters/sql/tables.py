@@ -68,35 +68,46 @@ class Forest:
     """The trees routed by one set of node arrays, and the double lookups read from them."""
 
     number: int
-    features: tuple[Node, ...]
     trees: list[TreeLeaf] = field(default_factory=list)
     lookups: dict[TreeLeaf, list[Lookup]] = field(default_factory=dict)
     """Per tree, its double lookups in query order: the first reads ``thr``, the m-th ``val{m}``."""
-    used: set[int] = field(default_factory=set)
-    """The indexes of the features some split reads."""
+    features: dict[Node, None] = field(default_factory=dict)
+    """The feature nodes some split reads, in first-use order (a dict as an ordered set)."""
 
     def name(self, part: str) -> str:
         """This forest's internal column ``part``."""
         return f"__mg_forest{self.number}_{part}"
 
 
-def plan_forests(order: list[Node]) -> list[Forest]:
-    """Group the table-routable trees of a model (``order``: topological) by their feature tuple."""
-    forests: dict[tuple[Node, ...], Forest] = {}
+def plan_forests(order: list[Node]) -> tuple[list[Forest], dict[Node, int]]:
+    """Group the table-routable trees of a model (``order``: topological) into forests, and
+    give every node its level: how many forests must be routed before it can be computed.
+
+    Trees go together whatever features they read (the feature list holds the union), except
+    that a tree reading another routable tree (stacking) must be routed after it: a tree's
+    forest is 1 + the deepest forest among the nodes under its features. Building the nodes
+    of level 0, then forest 1, then the nodes of level 1, ... respects every dependency."""
+    level: dict[Node, int] = {}
+    forests: list[Forest] = []
     for node in order:
+        below = max((level[child] for child in node.children), default=0)
         if isinstance(node, TreeLeaf) and eligible(node):
-            forest = forests.get(node.features)
-            if forest is None:
-                forest = forests[node.features] = Forest(len(forests), node.features)
+            below += 1
+            if below > len(forests):
+                forests.append(Forest(len(forests)))
+            forest = forests[below - 1]
             forest.trees.append(node)
             forest.lookups[node] = []
-            forest.used.update(split.feature for split in node.splits)
+            used = {split.feature for split in node.splits}
+            forest.features.update((node.features[index], None) for index in sorted(used))
+        level[node] = below
+    home = {tree: forest for forest in forests for tree in forest.trees}
     for node in order:
-        if isinstance(node, Lookup) and node.value_dtype in (DOUBLE, FLOAT32) and isinstance(node.index, TreeLeaf):
-            forest = forests.get(node.index.features)
-            if forest is not None and node.index in forest.lookups and len(node.values) >= node.index.n_leaves:
-                forest.lookups[node.index].append(node)
-    return list(forests.values())
+        if isinstance(node, Lookup) and node.value_dtype in (DOUBLE, FLOAT32):
+            forest = home.get(node.index)  # type: ignore[call-overload]
+            if forest is not None and len(node.values) >= node.index.n_leaves:  # type: ignore[attr-defined]
+                forest.lookups[node.index].append(node)  # type: ignore[index]
+    return forests, level
 
 
 def _list_cast(items: list[str], sql_type: str) -> exp.Expression:
@@ -110,8 +121,8 @@ class ForestTables:
     """The arrays, feature list and routing columns of one :class:`Forest`."""
 
     forest: Forest
-    slots: list[tuple[int, int]] = field(default_factory=list)
-    """Feature-list slots from 3 on: (feature index, kind)."""
+    slots: list[tuple[Node, int]] = field(default_factory=list)
+    """Feature-list slots from 3 on: (feature node, kind)."""
     arrays: dict[str, exp.Expression] = field(default_factory=dict)
     depth: int = 0
     roots: list[int] = field(default_factory=list)
@@ -127,12 +138,16 @@ class ForestTables:
         kids: list[int] = []
         leaves: list[int] = []
         extra: list[list[float]] = [[] for _ in range(max(0, n_values - 1))]
-        slot_of: dict[tuple[int, int], int] = {}
+        slot_of: dict[tuple[Node, int], int] = {}
+        slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}  # features tuple -> kind -> index -> slot
         minus_inf = -math.inf
         nextafter = math.nextafter
         for k, tree in enumerate(forest.trees):
             self.index[tree] = k
             splits = tree.splits
+            kinds = slot_cache.get(tree.features)
+            if kinds is None:
+                kinds = slot_cache[tree.features] = [[0] * len(tree.features) for _ in range(3)]
             base = len(thresholds)
             self.roots.append(base + 1)
             values = [lookup.values for lookup in forest.lookups[tree]]
@@ -154,10 +169,14 @@ class ForestTables:
                     if kind < 0:
                         slot = NAN_SLOT
                     else:
-                        slot = slot_of.get((feature, kind), 0)
+                        slot = kinds[kind][feature]
                         if not slot:
-                            self.slots.append((feature, kind))
-                            slot = slot_of[(feature, kind)] = MINUS_INF_SLOT + len(self.slots)
+                            key = (tree.features[feature], kind)
+                            slot = slot_of.get(key, 0)
+                            if not slot:
+                                self.slots.append(key)
+                                slot = slot_of[key] = MINUS_INF_SLOT + len(self.slots)
+                            kinds[kind][feature] = slot
                     thresholds.append(threshold)  # type: ignore[arg-type]
                     feats.append(slot)
                     kids.append(base + len(refs) + 1)  # 1-based index of the left child
@@ -189,8 +208,8 @@ class ForestTables:
             self.leaf_numbers = True
             self.arrays[forest.name("leaf")] = _list_cast(list(map(str, leaves)), "INTEGER[]")
 
-    def feature_list(self, features: list[str]) -> exp.Expression:
-        """The row's feature list over ``features`` (each feature's SQL text, a column)."""
+    def feature_list(self, features: dict[Node, str]) -> exp.Expression:
+        """The row's feature list over ``features`` (each feature node's SQL text, a column)."""
         items = ["CAST('nan' AS DOUBLE)", "CAST('-inf' AS DOUBLE)"]
         for feature, kind in self.slots:
             x = features[feature]
