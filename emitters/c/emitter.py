@@ -24,7 +24,7 @@ reads rows in blocks of 256 and scores them with ``NAME_score_batch``.
 Trees (``TreeLeaf``): see ``emitters.c.trees``. Option ``EmitOptions.extra`` ``("c_tree_mode",
 "auto" | "walk" | "ifelse" | "table")``: ``walk`` routes every tree by branchless node-array
 walks, 16 rows per tree at once, and adds ensemble sums while walking (``emitters.c.walk``; it
-needs only ``le``/``lt`` splits on features computed from the inputs, else it is refused);
+needs every tree's features computed from the inputs, else it is refused);
 ``ifelse`` prints one routing function per tree, ``table`` one node array and a loop (compact
 code for huge ensembles; gcc's time goes into parsing the initialisers); ``auto`` (the default)
 picks ``walk`` whenever it applies, else ``ifelse`` up to ``trees.IFELSE_MAX_SPLITS`` splits over

@@ -10,7 +10,9 @@ over a block of rows. A tree whose features depend on other computed values (sta
 another tree, a big shared subexpression) is routed where it is used, from a compound literal.
 
 Three modes print the routing (``c_tree_mode`` in ``EmitOptions.extra``): ``auto`` picks ``walk``
-whenever it applies (every tree hoisted, only ``le``/``lt`` splits), else ``ifelse`` or ``table`` by size.
+whenever it applies (every tree hoisted; category sets included), else ``ifelse`` or ``table`` by size.
+A model with one unhoisted tree does not walk at all: such a tree reads values computed after
+the walk, and a sum mixing it with walked trees would need the walk split around it.
 
 - ``walk``: branchless node-array walks, several rows per tree at once, and ensemble sums
   accumulated in the walk; see ``emitters.c.walk``. The fastest mode by far (hgb500: ~2.5x if/else).
@@ -149,9 +151,9 @@ class TreePlan:
         walkable = bool(self.trees) and walk.applies(self.trees, self.n_hoisted)
         if mode == "walk" and self.trees and not walkable:
             raise ModelgenError(
-                "target 'c': c_tree_mode 'walk' needs every tree to split with le/lt on features computed from the"
-                " inputs alone; this model has category-set splits or trees routed on computed values"
-                " (use auto, ifelse or table)"
+                "target 'c': c_tree_mode 'walk' needs every tree's features computed from the inputs alone;"
+                " this model has trees routed on computed values (another tree's output or a large shared"
+                " expression; use auto, ifelse or table)"
             )
         if mode == "auto":
             mode = "walk" if walkable else "ifelse" if self.total_splits <= IFELSE_MAX_SPLITS else "table"

@@ -296,7 +296,7 @@ def random_tree(rng: random.Random, features: tuple[Node, ...], max_depth: int, 
     return TreeLeaf(features, [Split(*s) for s in splits])
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [*MODES, "walk"])
 def test_random_depth_20_trees_with_categories(mode: str, tmp_path: Path) -> None:
     """Random depth-20 trees mixing every test on numbers and strings, one of them continued in a
     second if/else function; ~2,000 splits in all (52,000 cost gcc ~100 s for no further proof:
@@ -343,12 +343,16 @@ def test_auto_mode_picks_walk_else_ifelse_or_tables_by_size() -> None:
     grid = [float(i) for i in range(20)]
     numeric = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid),
                                                                   DOUBLE)),))
-    assert TreePlan(numeric, "auto").mode == "walk"  # only le/lt splits: the walk, whatever the size
-    # category splits: the walk does not apply, and the size picks if/else or tables
-    small = Model(INPUTS[:3], (OutputField("y", "value", Cast(random_tree(rng, FEATURES[:3], 6, 1.0, grid,
-                                                                          categorical=True), DOUBLE)),))
+    assert TreePlan(numeric, "auto").mode == "walk"  # hoisted trees: the walk, whatever the splits or size
+    categorical = Model(INPUTS, (OutputField("y", "value", Cast(random_tree(rng, FEATURES, 6, 1.0, grid,
+                                                                            categorical=True), DOUBLE)),))
+    assert TreePlan(categorical, "auto").mode == "walk"
+    # a tree routed on another tree's leaf is not hoisted: no walk, and the size picks if/else or tables
+    first = random_tree(rng, FEATURES[:3], 6, 1.0, grid)
+    stacked = TreeLeaf((Cast(first, DOUBLE), X), [Split(0, "le", 3.0, False, leaf_ref(0), leaf_ref(1))])
+    small = Model(INPUTS[:3], (OutputField("y", "value", Cast(stacked, DOUBLE)),))
     assert TreePlan(small, "auto").mode == "ifelse"
-    trees = []
+    trees = [stacked]
     while sum(len(t.splits) for t in trees) <= IFELSE_MAX_SPLITS:
         trees.append(random_tree(rng, FEATURES[:3], 10, 1.0, grid, categorical=True))
     big = Model(INPUTS[:3], (OutputField("y", "value", Sum(tuple(Cast(t, DOUBLE) for t in trees))),))
@@ -362,10 +366,11 @@ _EMIT_SCRIPT = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 sys.path.insert(0, {here!r})
-from test_c_trees import split_tests_model, walk_model
+from test_c_trees import category_walk_model, split_tests_model, walk_model
 from emitters.base import EmitOptions
 from emitters.c import CEmitter
-for build, mode in ((split_tests_model, "ifelse"), (split_tests_model, "table"), (walk_model, "walk")):
+for build, mode in ((split_tests_model, "ifelse"), (split_tests_model, "table"), (walk_model, "walk"),
+                    (category_walk_model, "walk")):
     program = CEmitter().emit(build(), EmitOptions(name="s", runner=True, extra=(("c_tree_mode", mode),)))
     for name, text in program.files:
         print(name, hashlib.sha256(text.encode()).hexdigest())
@@ -547,9 +552,109 @@ def test_walk_fused_sum_of_an_ensemble(tmp_path: Path) -> None:
     assert "a[(r + 15) * 1] += mg_wt[n15];" in source and "mg_wop_start" not in source and "leaf[" not in source
 
 
-def test_walk_refuses_category_splits() -> None:
-    with pytest.raises(ModelgenError, match="walk"):
+def test_walk_refuses_trees_on_computed_values() -> None:
+    with pytest.raises(ModelgenError, match="walk"):  # split_tests_model's stacked tree reads another tree
         CEmitter().emit(split_tests_model(), EmitOptions(extra=(("c_tree_mode", "walk"),)))
+
+
+def category_walk_model() -> Model:
+    """``split_tests_model`` without its tree routed on another tree's output: every tree is hoisted,
+    so the walk takes every test (numbers and strings, in and notin, small and big sets, both
+    missing sides), the mixed tree (sets and thresholds in one tree) and the sum of its lookups."""
+    model = split_tests_model()
+    kept = tuple(o for o in model.outputs if o.name not in ("stacked_leaf", "label", "sum"))
+    mixed_a = next(o.expr for o in model.outputs if o.name == "mixed_a")
+    float32_a = next(o.expr for o in model.outputs if o.name == "float32_leaf").x  # type: ignore[attr-defined]
+    numeric = TreeLeaf(FEATURES, [Split(0, "le", 0.5, True, leaf_ref(0), leaf_ref(1))])
+    # numeric and set trees in one ordered sum: the walk adds them in the fold's order
+    total = Sum((Const(-0.0), Lookup(numeric, (1e300, -0.0), DOUBLE), mixed_a,
+                 Lookup(float32_a, (0.5, -1e300, 3.0), DOUBLE), Const(0.25)))
+    return Model(model.inputs, (*kept, OutputField("mixed_sum", "value", total)))
+
+
+@pytest.mark.parametrize("mode", ["walk", "auto"])
+def test_walk_category_sets_match_evaluate(mode: str, tmp_path: Path) -> None:
+    source = _check_runner(category_walk_model(), _modes_rows(), tmp_path, mode)
+    assert "mg_walk(rows" in source and "mg_wstep(n15, x + " in source and "if (mg_wsets[k])" in source
+    assert "mg_wcode_s(x, " in source and "mg_wcode_d(x, " in source  # string and number codes
+
+
+def test_walk_category_sets_struct_api_and_batch(tmp_path: Path) -> None:
+    """NAME_score (exact input bits, "" a real category) and NAME_score_batch over 150 rows."""
+    model = category_walk_model()
+    rows = _modes_rows()[:150]
+    program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", "walk"),)))
+    write_program(program, tmp_path)
+    fields = mangle_identifiers(f.name for f in model.inputs)
+    outputs = mangle_identifiers(o.name for o in model.outputs)
+    (tmp_path / "harness.c").write_text(harness_source(model, "scorer", rows, fields, outputs), encoding="utf-8")
+    (tmp_path / "batch.c").write_text(_batch_harness("scorer", model, rows), encoding="utf-8")
+    compile_c(["cc", *CFLAGS, "-c", "scorer.c"], tmp_path)
+    for harness in ("harness", "batch"):
+        compile_c(["cc", *CFLAGS, "-o", harness, "scorer.o", f"{harness}.c", "-lm"], tmp_path)
+    printed = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=True).stdout
+    assert printed.splitlines() == expected_harness_lines(model, [evaluate(model, r) for r in rows])
+    same = subprocess.run([str(tmp_path / "batch")], capture_output=True, text=True, check=True).stdout
+    assert same == "same\n"
+
+
+def test_walk_matches_scikit_learn_with_categories(tmp_path: Path) -> None:
+    """Histogram boosting with categorical features (regressor, 3-class classifier): most trees split
+    on thresholds only, some on category sets, some on both; all walk in one loop. Bit for bit with
+    scikit-learn and evaluate on rows with unknown, negative, non-integer, huge and -0.0 categories,
+    NaN, and numbers at and beside the thresholds."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("sklearn")
+    import joblib
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from modelgen import compiler
+
+    rng = np.random.default_rng(1)
+    n = 600
+    small = np.array([-5.0, 0.0, 1.0, 2.5, 300.0])  # negative, non-integer and >= 256 known categories
+    x = np.column_stack([rng.choice(small, n), rng.integers(0, 40, n).astype(float), rng.normal(size=(n, 2))])
+    x[rng.random(x.shape) < 0.1] = np.nan
+    # missing categories act like known ones: their splits send missing (and so unknown) values left (notin)
+    effect = np.where(np.isin(x[:, 0], [0.0, 2.5]) | np.isnan(x[:, 0]), 2.0, -1.0)
+    effect += np.sin(np.nan_to_num(x[:, 1], nan=4.5))
+    # numbers weigh more: some trees split on numbers only (7 of 40 regressor trees)
+    y = 0.5 * effect + 2.0 * np.nan_to_num(x[:, 2]) + np.nan_to_num(x[:, 3]) + rng.normal(scale=0.1, size=n)
+    classes = np.digitize(y, [-0.5, 1.0])
+    estimators = {
+        "regressor": HistGradientBoostingRegressor(max_iter=40, max_depth=3, categorical_features=[0, 1],
+                                                   random_state=0).fit(x, y),
+        "classifier": HistGradientBoostingClassifier(max_iter=15, max_depth=3, categorical_features=[0, 1],
+                                                     random_state=0).fit(x, classes),
+    }
+    odd = [-5.0, 0.0, -0.0, 1.0, 2.5, 300.0, 3.0, -1.0, 0.5, 2.4999999999999996, 256.0, 1e300, 39.0, 40.0, np.nan]
+    for key, estimator in estimators.items():
+        path = tmp_path / f"{key}.joblib"
+        joblib.dump(estimator, path)
+        model = compiler.lower(path)
+        trees = _trees_of(model)
+        has_sets = [any(s.test in ("in", "notin") for s in t.splits) for t in trees]
+        has_numbers = [any(s.test in ("le", "lt") for s in t.splits) for t in trees]
+        assert any(has_sets) and (key == "classifier" or not all(has_sets))  # the regressor: some numeric-only
+        assert any(a and b for a, b in zip(has_sets, has_numbers))  # a tree mixing both
+        assert {s.test for t in trees for s in t.splits} == {"le", "in", "notin"}
+        thresholds = sorted({float(s.operand) for t in trees for s in t.splits if s.test in ("le", "lt")})
+        probe = [v for t in thresholds[:: max(1, len(thresholds) // 40)] for v in _neighbours([t])]
+        rows_x = np.array([[odd[i % len(odd)], odd[(7 * i + 3) % len(odd)] if i % 3 else float(i % 41),
+                            probe[(3 * i) % len(probe)], probe[(5 * i + 1) % len(probe)]] for i in range(300)])
+        rows_x[::9, 2] = np.nan
+        names = [f.name for f in model.inputs]
+        rows = [dict(zip(names, (None if math.isnan(v) else v for v in r))) for r in rows_x.tolist()]
+        directory = tmp_path / key
+        directory.mkdir()
+        source = _check_runner(model, rows, directory, "auto")  # bit for bit with evaluate
+        assert "mg_walk(rows" in source and "if (mg_wsets[k])" in source
+        scored = parse_output(model, run(directory / "scorer", csv_text(model, rows)).stdout)
+        reference = estimator.predict(rows_x)[:, None] if key == "regressor" else estimator.predict_proba(rows_x)
+        wanted = [o.name for o in model.outputs if o.kind in ("value", "probability")]
+        got = np.array([[values[name] for name in wanted] for _, values in scored], dtype=np.float64)
+        assert got.shape == reference.shape, (key, got.shape, reference.shape)
+        assert got.tobytes() == np.ascontiguousarray(reference, dtype=np.float64).tobytes(), key
 
 
 def test_walk_matches_scikit_learn(tmp_path: Path) -> None:
