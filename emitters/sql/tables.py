@@ -2,8 +2,9 @@
 
 A nested CASE costs DuckDB ~100-200 us of planning per split (parse ~0.75 us per byte, then
 binding, expression rewriting and common-subexpression elimination over every CASE arm), so
-a 1,000-tree forest took minutes to plan. Here the trees of one *forest* (the routed trees
-that read the same feature tuple, splitting only with ``le``/``lt``) become node arrays:
+a 1,000-tree forest took minutes to plan. Here the trees of one *forest* (the trees splitting
+only with ``le``/``lt``, of one stacking level, whatever features each reads: :func:`plan_forests`)
+become node arrays:
 
 * ``thr`` (DOUBLE[]): a split's threshold, a leaf's value for the first double ``Lookup`` of
   its tree (``val1``, ``val2``, ... hold the values of further lookups, e.g. per class),
