@@ -99,6 +99,8 @@ class _Op:
     values: tuple[float, ...] | None
     """Per leaf of the tree; None for a constant."""
     constant: float = 0.0
+    source: int = -1
+    """-1: the tree just walked; else an earlier tree (index) whose leaf number was kept in ``leaf``."""
 
 
 @dataclass
@@ -288,7 +290,9 @@ class WalkCode:
         self.placeholders: dict[Node, str] = {}
         self.body_model = self._take_sums(model, index)
         self.n_acc = len(self.inits)
-        remaining = [n for n in topological_order(self.body_model.roots) if isinstance(n, TreeLeaf) and n.splits]
+        remaining = {n for n in topological_order(self.body_model.roots) if isinstance(n, TreeLeaf) and n.splits}
+        # trees whose lookups a sum adds after walking a later tree keep their leaf numbers too
+        remaining.update(trees[op.source] for tree in self.trees for op in tree.ops if op.source >= 0)
         self.n_leaf = 0
         for node in sorted(remaining, key=lambda t: index[t]):
             self.trees[index[node]].leaf_slot = self.n_leaf
@@ -362,10 +366,13 @@ class WalkCode:
                     ops.append((last, _Op(0, None, found)))
                 continue
             k, values = found
-            if k <= last:
-                return None  # trees out of walk order (or one tree twice): the fold's order could not be kept
-            last = k
-            ops.append((k, _Op(0, values)))
+            if k >= last:
+                last = k
+                ops.append((k, _Op(0, values)))
+            else:
+                # a tree walked before (interned: histogram boosting's classes repeat identical trees):
+                # added after the latest tree so far, from its kept leaf, so the fold's order holds
+                ops.append((last, _Op(0, values, source=k)))
         return (init, ops) if last >= 0 else None
 
     # ------------------------------------------------------------ arrays
@@ -387,7 +394,7 @@ class WalkCode:
         depths: list[int] = []
         minus_inf = -math.inf
         nextafter = math.nextafter
-        value_tables: list[tuple[int, int, int, int]] = []  # per op: (tree, acc, table, offset)
+        value_tables: list[tuple[int, int, int, int, int]] = []  # per op: (tree, acc, table, offset, leaf slot)
         extra_values: list[float] = []
         slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}
         bitsets = _Bitsets(self.trees, self._slot)
@@ -400,7 +407,7 @@ class WalkCode:
             kinds = slot_cache.get(features)
             if kinds is None:
                 kinds = slot_cache[features] = [[-1] * len(features) for _ in range(3)]
-            lookups = [op for op in tree.ops if op.values is not None]
+            lookups = [op for op in tree.ops if op.values is not None and op.source < 0]
             first = lookups[0] if lookups else None
             payload = first.values if first is not None else None
             refs = [0]
@@ -458,21 +465,27 @@ class WalkCode:
             depths.append(depth)
             for op in tree.ops:
                 if op is first:
-                    value_tables.append((k, op.acc, 0, 0))
+                    value_tables.append((k, op.acc, 0, 0, -1))
                     continue
                 start = len(extra_values)
+                if op.source >= 0:
+                    extra_values += op.values  # type: ignore[arg-type]  # by leaf number
+                    value_tables.append((k, op.acc, 1, start, self.trees[op.source].leaf_slot))
+                    continue
                 if op.values is None:
                     extra_values += [op.constant] * len(refs)
                 else:
                     values = op.values
                     extra_values += [values[-1 - ref] if ref < 0 else 0.0 for ref in refs]  # type: ignore[misc]
-                value_tables.append((k, op.acc, 1, start - base))
+                value_tables.append((k, op.acc, 1, start - base, -1))
         self.n_nodes = len(thresholds)
         self.bitsets = bitsets
         width = len(self.slots) + 1
         slot_type = "unsigned char" if width <= 256 else "unsigned short" if width <= 65536 else "int"
         self.width = width
-        self.fused = all(len(t.ops) == 1 and t.ops[0].values is not None and t.leaf_slot < 0 for t in self.trees)
+        self.fused = all(len(t.ops) == 1 and t.ops[0].values is not None and t.ops[0].source < 0
+                         and t.leaf_slot < 0 for t in self.trees)
+        self._kept_leaves = any(slot >= 0 for *_, slot in value_tables)
         self._value_tables = value_tables
         self._has_extra_values = bool(extra_values)
         n = self.n_nodes
@@ -505,12 +518,15 @@ class WalkCode:
             if value_tables:
                 definitions += [
                     _array("static const int mg_wop_start", [str(s) for s in starts]),
-                    _array("static const int mg_wop_acc", [str(acc) for _, acc, _, _ in value_tables]),
-                    _array("static const long mg_wop_offset", [str(offset) for _, _, _, offset in value_tables]),
+                    _array("static const int mg_wop_acc", [str(acc) for _, acc, _, _, _ in value_tables]),
+                    _array("static const long mg_wop_offset", [str(offset) for _, _, _, offset, _ in value_tables]),
                 ]
                 if extra_values:
                     definitions.append(_array("static const int mg_wop_table",
-                                              [str(table) for _, _, table, _ in value_tables]))
+                                              [str(table) for _, _, table, _, _ in value_tables]))
+                if self._kept_leaves:
+                    definitions.append(_array("static const int mg_wop_leaf",
+                                              [str(slot) for *_, slot in value_tables]))
         return definitions
 
     # ------------------------------------------------------------ functions
@@ -608,6 +624,18 @@ class WalkCode:
                     "            const long offset = mg_wop_offset[o];",
                     "            const double *values = mg_wop_table[o] ? mg_wvalues : mg_wt;"
                     if self._has_extra_values else "            const double *values = mg_wt;",
+                ]
+                if self._kept_leaves:
+                    lines += [
+                        "            if (mg_wop_leaf[o] >= 0) { /* an earlier tree's kept leaf number */",
+                        "                const int *kept = leaf + mg_wop_leaf[o];",
+                        "                for (r = 0; r < rows; r++) {",
+                        f"                    acc[r * {n_acc} + j] += values[offset + kept[r * {self.n_leaf}]];",
+                        "                }",
+                        "                continue;",
+                        "            }",
+                    ]
+                lines += [
                     "            for (r = 0; r < rows; r++) {",
                     f"                acc[r * {n_acc} + j] += values[offset + node[r]];",
                     "            }",

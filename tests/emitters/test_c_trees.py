@@ -482,7 +482,8 @@ def walk_model() -> Model:
     leaf in one ordered sum (nested as ``split_long_sums`` nests it, with constants before, between
     and after the trees, a scaled lookup, -0.0 leaves); a two-output tree in two sums (a forest
     classifier's shape); a tree both summed and read as a leaf; a sum the walk cannot take (an
-    input term) and one whose trees are out of walk order; a float32 and an expression feature."""
+    input term), one whose trees are out of walk order and one repeating a tree (walked from kept
+    leaf numbers); a float32 and an expression feature."""
     rng = random.Random(7)
     stumps = [_walk_stump(i % 3, test, threshold, missing_left)
               for test in ("le", "lt") for missing_left in (False, True) for i, threshold in enumerate(THRESHOLDS)]
@@ -511,6 +512,9 @@ def walk_model() -> Model:
         OutputField("class_a", "value", Sum((Const(0.0), Lookup(deep[2], values(deep[2]), DOUBLE), two_a))),
         OutputField("class_b", "value", Sum((Const(0.0), Lookup(deep[2], values(deep[2]), DOUBLE), two_b))),
         OutputField("with_input", "value", Sum((looked[0], X))),
+        # a tree twice in a row, then again after later trees (interned equal trees in one sum)
+        OutputField("repeated", "value", Sum((Const(0.5), looked[2], looked[2], looked[3], looked[0], Const(-0.0),
+                                              Binary("mul", looked[2], Const(0.5)), looked[1]))),
         OutputField("leaf_of_summed", "value", Cast(deep[1], DOUBLE)),
         OutputField("lone_lookup", "value", Lookup(on_float32, (0.5, 0.25, -0.0), DOUBLE)),
     ]
@@ -528,7 +532,9 @@ def test_walk_matches_evaluate(mode: str, tmp_path: Path) -> None:
     source = _check_runner(walk_model(), _walk_rows(), tmp_path, mode)
     assert "mg_walk(rows" in source and "mg_nodes[" not in source  # auto picks the walk: every split is le/lt
     assert "mg_wop_start" in source and "mg_wleaf" in source  # the general walk: several sums, leaves read
-    assert "mg_wvalues" in source and "acc[2]" in source  # three sums walked, constants between their trees
+    assert "mg_wvalues" in source and "acc[2]" in source  # several sums walked, constants between their trees
+    # every sum but with_input walked (5 of them), out-of-order and repeated trees from kept leaves
+    assert "acc[r * 5 + 4] = " in source and "acc[r * 6 " not in source and "kept[r * " in source
 
 
 def test_walk_batch_equals_single_row_scoring(tmp_path: Path) -> None:
@@ -697,6 +703,8 @@ def test_walk_matches_scikit_learn(tmp_path: Path) -> None:
         directory.mkdir()
         program = CEmitter().emit(model, EmitOptions(name="scorer", runner=True))
         assert "mg_walk(rows" in dict(program.files)["scorer.c"]
+        if key == "hgb_classifier":  # each class's sum walked, though interning shares equal trees
+            assert "acc[r * 3 + 2] = " in dict(program.files)["scorer.c"]
         write_program(program, directory)
         build(program, directory)
         result = run(directory / "scorer", csv_text(model, rows))
