@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 import jinja2
 
 from emitters.base import EmitOptions, EmittedProgram
-from emitters.common.schedule import render
-from emitters.java.layout import Layout, layout, split_parts, weight
+from emitters.common.schedule import Schedule, render
+from emitters.java.layout import Layout, Scratch, layout, split_parts, weight
 from emitters.java.literals import comment_text, string_literal
 from emitters.java.names import check_class_name, check_package, mangle
 from emitters.java.visitor import JAVA_TYPES, JavaExpressions
+from emitters.java.walk import BLOCK_ROWS, JavaWalk, walk_trees
 from modelgen.ir import DOUBLE, STRING, Model, Node, TreeLeaf
 from modelgen.ir.bulk import collector_paused
 
@@ -113,15 +114,33 @@ class JavaEmitter:
     def _scorer(
         self, model: Model, name: str, package: str | None, input_fields: list[str], output_fields: list[str]
     ) -> str:
-        plan = layout(model)
+        trees = walk_trees(model)
+        walk = JavaWalk(model, trees) if trees is not None else None
+        body = walk.body_model if walk is not None else model
+        plan = layout(body, walked=walk is not None)
         expressions = JavaExpressions(
             {f.name: field for f, field in zip(model.inputs, input_fields)}, plan.feature_slots
         )
-        statements = self._statements(model, plan, expressions, output_fields)
+        scratch = plan.scratch
+        helpers: list[str] = []
+        if walk is not None:
+            expressions.placeholders = walk.placeholders
+            expressions.walked_leaves = walk.leaf_slots
+            for column in walk.columns:
+                expressions.pool.add_column(*column)
+            inline = Schedule(bindings=(), names={}, model=model)
+            helpers = walk.feature_methods(lambda node: render(node, inline, expressions.render_node))
+            helpers.append(walk.walk_method())
+            scratch += tuple(
+                Scratch(var, java_type, size)
+                for var, java_type, size in (("wa", "double", walk.n_acc), ("wl", "int", walk.n_leaf))
+                if size
+            )
+        statements = self._statements(body, plan, expressions, output_fields, walked=walk is not None)
         parts = split_parts(statements)
         top_calls, groups = _call_tree(len(parts))
-        args = "".join(f", {array.var}" for array in plan.scratch)
-        params = "".join(f", {array.java_type}[] {array.var}" for array in plan.scratch)
+        args = "".join(f", {array.var}" for array in scratch)
+        params = "".join(f", {array.java_type}[] {array.var}" for array in scratch)
         methods = [_Method(f"part{i}", tuple(body)) for i, body in enumerate(parts)]
         methods += [_Method(g.name, tuple(f"{call}(in, out{args});" for call in g.body)) for g in groups]
         source = model.metadata.get("source")
@@ -143,19 +162,23 @@ class JavaEmitter:
                 _Field(field, JAVA_TYPES[o.expr.dtype], comment_text(o.name), o.kind)
                 for o, field in zip(model.outputs, output_fields)
             ],
-            scratch=plan.scratch,
+            scratch=scratch,
+            walk=None if walk is None else {
+                "block": BLOCK_ROWS, "width": walk.width, "n_acc": walk.n_acc, "n_leaf": walk.n_leaf
+            },
             top_calls=top_calls,
             args=args,
             params=params,
             methods=methods,
-            helpers=expressions.helper_sources() + (expressions.pool.methods() if expressions.pool else []),
+            helpers=helpers + expressions.helper_sources() + (expressions.pool.methods() if expressions.pool else []),
         )
 
     @staticmethod
     def _statements(
-        model: Model, plan: Layout, expressions: JavaExpressions, output_fields: list[str]
+        model: Model, plan: Layout, expressions: JavaExpressions, output_fields: list[str], *, walked: bool
     ) -> list[tuple[str, int]]:
-        """Every statement of the scorer with its weight: bindings, then checks, then outputs."""
+        """Every statement of the scorer with its weight: bindings, then checks, then outputs
+        (``walked``: the walk routed the trees already, they read no fx / fs)."""
 
         def expression(node: Node, *, defining: bool = False) -> str:
             return render(node, plan.plan, expressions.render_node, defining=defining)
@@ -163,7 +186,7 @@ class JavaEmitter:
         statements: list[tuple[str, int]] = []
         filled: set[Node] = set()
         for slot, node in plan.plan.bindings:
-            if isinstance(node, TreeLeaf):
+            if isinstance(node, TreeLeaf) and not walked:
                 # a tree reads its features from fx / fs: store those no earlier tree stored
                 for feature in node.features:
                     if feature not in filled:

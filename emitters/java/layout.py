@@ -75,8 +75,12 @@ def _is_leaf(node: Node) -> bool:
     return isinstance(node, (Input, Const))
 
 
-def layout(model: Model) -> Layout:
-    """Bind, place and weigh the nodes of ``model`` (see the module docstring)."""
+def layout(model: Model, *, walked: bool = False) -> Layout:
+    """Bind, place and weigh the nodes of ``model`` (see the module docstring).
+
+    ``walked``: the trees are routed by the walk (walk.py) before this code runs, so they read
+    no ``fx`` / ``fs`` slots.
+    """
     base = schedule(model)
     bound: set[Node] = set(base.names)
     order = topological_order(model.roots)
@@ -105,6 +109,8 @@ def layout(model: Model) -> Layout:
     scratch = tuple(Scratch(var, java_type, counters[dtype]) for dtype, var, java_type in SCRATCH if counters[dtype])
     feature_slots: dict[Node, int] = {}
     counts = {"fx": 0, "fs": 0}
+    if walked:
+        trees = []
     for tree in trees:
         for feature in tree.features:
             if feature not in feature_slots:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import math
 import struct
+from typing import Any
 
 from emitters.common.tree_tables import NodeTables
 from modelgen.ir import STRING, Node, TreeLeaf
@@ -117,7 +118,13 @@ ROUTE_SOURCE = """    /**
     }"""
 
 
-_BUFFER_VIEWS = {"byte": "", "short": "asShortBuffer().", "int": "asIntBuffer().", "double": "asDoubleBuffer()."}
+_BUFFER_VIEWS = {
+    "byte": "",
+    "short": "asShortBuffer().",
+    "int": "asIntBuffer().",
+    "long": "asLongBuffer().",
+    "double": "asDoubleBuffer().",
+}
 
 
 class TreePool:
@@ -134,9 +141,15 @@ class TreePool:
         self.double_sets: list[tuple[float, ...]] = []
         self.string_sets: list[tuple[str, ...]] = []
         self._set_index: dict[tuple[object, ...], int] = {}
+        self._extra: list[tuple[str, str, bytes, int]] = []
 
     def __bool__(self) -> bool:
-        return bool(self.tables.rows or self.tables.leaf_count)
+        return bool(self.tables.rows or self.tables.leaf_count or self._extra)
+
+    def add_column(self, name: str, java_type: str, values: Any) -> None:
+        """One more array ``name`` in the payload: ``values`` a numpy array already in the Java
+        type's big-endian layout (the walk's node arrays, see walk.py)."""
+        self._extra.append((name, java_type, values.tobytes(), len(values)))
 
     def add_tree(self, tree: TreeLeaf) -> int:
         """The table row of ``tree``'s root (the tree is added once, however often it is asked for)."""
@@ -177,10 +190,11 @@ class TreePool:
             ("LEFT", child_type, nodes),
             ("RIGHT", child_type, nodes),
             ("KIND", "byte", nodes),
+            *((name, java_type, length) for name, java_type, _, length in self._extra),
         ]
 
     def _payload(self) -> bytes:
-        parts = [self.tables.payload(">")]
+        parts = [self.tables.payload(">"), *(data for _, _, data, _ in self._extra)]
         for members in self.double_sets:
             parts.append(struct.pack(f">i{len(members)}d", len(members), *members))
         for members in self.string_sets:
@@ -213,7 +227,7 @@ class TreePool:
         text = base64.b64encode(payload).decode("ascii")
         chunks = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
         groups = [chunks[i : i + CHUNKS_PER_METHOD] for i in range(0, len(chunks), CHUNKS_PER_METHOD)]
-        sizes = {"byte": 1, "short": 2, "int": 4, "double": 8}
+        sizes = {"byte": 1, "short": 2, "int": 4, "long": 8, "double": 8}
         columns: list[str] = []
         for name, java_type, _ in self._columns():
             columns.append(f"        data.{_BUFFER_VIEWS[java_type]}get({name});")

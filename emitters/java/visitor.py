@@ -258,6 +258,10 @@ class JavaExpressions:
     def __init__(self, input_fields: dict[str, str], feature_slots: dict[Node, int] | None = None) -> None:
         self.input_fields = input_fields
         self.pool = TreePool(dict(feature_slots or {}))
+        self.placeholders: dict[str, str] = {}
+        """Input names that stand for values the walk computed (walk.py), and their Java texts."""
+        self.walked_leaves: dict[Node, int] = {}
+        """Trees the walk routed: their leaf number is ``wl[k]``."""
         self.helpers_used: set[str] = set()
         self.tables: dict[tuple[str, tuple[str, ...]], str] = {}
         self._handlers: dict[type[Node], Callable[[Node, list[str]], str]] = {
@@ -308,6 +312,9 @@ class JavaExpressions:
         return self.tables[key]
 
     def _input(self, node: Node, children: list[str]) -> str:
+        placeholder = self.placeholders.get(node.name)  # type: ignore[attr-defined]
+        if placeholder is not None:
+            return placeholder
         return f"in.{self.input_fields[node.name]}"  # type: ignore[attr-defined]
 
     def _const(self, node: Node, children: list[str]) -> str:
@@ -360,6 +367,9 @@ class JavaExpressions:
     def _tree_leaf(self, node: Node, children: list[str]) -> str:
         if not node.splits:  # type: ignore[attr-defined]
             return "0L"
+        slot = self.walked_leaves.get(node)
+        if slot is not None:
+            return f"((long) wl[{slot}])"
         # the features were stored in fx / fs by the statements before this one (emitter.py)
         return f"route({self.pool.add_tree(node)}, fx, fs)"  # type: ignore[arg-type]
 
