@@ -6,14 +6,17 @@
 
 ``--sklearn``: the models of ``benchmarks/trees.py`` (same estimators, training data and
 rows), trained here (or loaded from ``--cache``), lowered by modelgen, emitted per dialect,
-and every row's output compared bit for bit with scikit-learn's ``predict``.
+and every row's output compared bit for bit with scikit-learn's ``predict``; ``rfc1000`` is
+``benchmarks/compile_time.py``'s 3-class forest (its cached pickle), every ``predict_proba``
+column compared bit for bit and the label as text. ``--sqlite-split`` runs SQLite's query
+again from its cached statement: execution alone (prepare = run - execute).
 Otherwise the model is built directly in IR (random splits over 20 double inputs, ``Lookup``
 leaf values, one ordered ``Sum``; a forest divides by the number of trees), as in
 ``tests/emitters/test_sql_trees.py``, and a sample of rows is checked bit for bit against
 ``modelgen.ir.evaluate``. "plan" is the time to prepare the statement (DuckDB: ``PREPARE``,
 i.e. parse, bind and optimize, with the parse alone in parentheses; ``EXPLAIN`` would also
-render every constant as text, seconds for the node arrays; SQLite: ``EXPLAIN``, its compile
-to bytecode), "run" the time to execute the query text and fetch every row (a second plan
+render every constant as text, seconds for the node arrays; SQLite: ``EXPLAIN`` and its first
+row, i.e. its compile to bytecode), "run" the time to execute the query text and fetch every row (a second plan
 included). DuckDB runs with one thread (the machine is shared; times are wall clock and CPU,
 best of one). ``--duckdb-case`` prints DuckDB's trees as nested CASEs (its node tables off).
 """
@@ -70,7 +73,9 @@ def _plan(connection: Any, dialect: str, query: str) -> str:
         planned = f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU, parse {parsed:.2f} s)"
         connection.execute("DEALLOCATE modelgen_plan")
         return planned
-    connection.execute("EXPLAIN " + query).fetchall()
+    # prepare (and one step of the EXPLAIN listing: fetching it all would turn every VDBE
+    # opcode into a Python row, seconds on a forest)
+    connection.execute("EXPLAIN " + query).fetchone()
     return f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU)"
 
 
@@ -104,22 +109,76 @@ def _sklearn_model(key: str, cache: Path) -> Path:
     return path
 
 
-def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[str]) -> None:
-    """One line per (model, dialect): lower and emit time, query size, plan and run time, parity."""
+def _classifier(key: str) -> tuple[Any, Any, Path]:
+    """``compile_time.py``'s classifier ``key`` (rfc1000), its pickle cached where that script keeps it."""
+    import compile_time
+
+    spec = compile_time.SPECS[key]
+    path = compile_time.trained(spec, Path("/tmp/modelgen_compile_time"))
+    return spec, compile_time.make_data, path
+
+
+def _references(key: str, cache: Path, n_rows: int) -> tuple[Path, Any, dict[str, Any]]:
+    """(model file, rows, expected outputs by name): ``predict`` for a regressor; every class's
+    ``predict_proba`` column and the label for the classifier (``rfc1000``)."""
     import joblib
     import numpy as np
 
+    if key in MODELS:
+        path = _sklearn_model(key, cache)
+        x, _ = make_data(n_rows, seed=2, missing=MODELS[key].missing)
+        estimator = joblib.load(path)
+        return path, x, {"prediction": np.ascontiguousarray(estimator.predict(x), dtype=np.float64)}
+    import pickle
+
+    spec, make, path = _classifier(key)
+    with path.open("rb") as handle:
+        estimator = pickle.load(handle)
+    x, _ = make(n_rows, seed=2, missing=spec.missing, classes=spec.classes)
+    probabilities = estimator.predict_proba(x)
+    expected: dict[str, Any] = {
+        f"probability_{label}": np.ascontiguousarray(probabilities[:, k], dtype=np.float64)
+        for k, label in enumerate(estimator.classes_)
+    }
+    expected["label"] = estimator.predict(x)
+    return path, x, expected
+
+
+def _differing(got: list[Any], names: list[str], expected: dict[str, Any]) -> int:
+    """Rows where any output differs from the reference (doubles as 64-bit patterns, labels as text)."""
+    import numpy as np
+
+    bad = np.zeros(len(got), dtype=bool)
+    for column, name in enumerate(names, start=1):
+        reference = expected[name]
+        if reference.dtype.kind in "US":
+            bad |= np.array([r[column] for r in got], dtype=object) != reference.astype(object)
+            continue
+        values = np.array([math.nan if r[column] is None else r[column] for r in got], dtype=np.float64)
+        same = (values.view(np.int64) == reference.view(np.int64)) | (np.isnan(values) & np.isnan(reference))
+        bad |= ~same
+    return int(bad.sum())
+
+
+def _sqlite_execute(connection: Any, query: str) -> str:
+    """SQLite's execution alone: the stdlib module caches prepared statements by text, so running
+    the text ``_run`` ran again only resets and steps the statement (prepare = run - this)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    connection.execute(query).fetchall()
+    return f"execute {time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU)"
+
+
+def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[str], split: bool = False) -> None:
+    """One line per (model, dialect): lower and emit time, query size, plan and run time, parity."""
     from emitters.base import EmitOptions
     from modelgen import compiler
 
     for key in keys:
-        path = _sklearn_model(key, cache)
-        estimator = joblib.load(path)
+        path, x, expected = _references(key, cache, n_rows)
         started = time.process_time()
         model = compiler.lower(path)
         lowered = time.process_time() - started
-        x, _ = make_data(n_rows, seed=2, missing=MODELS[key].missing)
-        reference = np.ascontiguousarray(estimator.predict(x), dtype=np.float64)
+        names = [output.name for output in model.outputs]
         rows = [{f"x{j}": (None if math.isnan(v) else float(v)) for j, v in enumerate(r)} for r in x.tolist()]
         print(f"{key}: lowered in {lowered:.1f} s CPU", flush=True)
         for dialect in dialects:
@@ -131,12 +190,12 @@ def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[st
             planned = _plan(connection, dialect, query)
             got, ran = _run(connection, query)
             got.sort(key=lambda r: int(r[0]))
-            values = np.array([math.nan if r[1] is None else r[1] for r in got], dtype=np.float64)
-            same = (values.view(np.int64) == reference.view(np.int64)) | (np.isnan(values) & np.isnan(reference))
+            differing = _differing(got, names, expected)
+            extra = f", {_sqlite_execute(connection, query)}" if split and dialect == "sqlite" else ""
             print(
                 f"{key} {dialect}: emit {emitted:.2f} s CPU, {len(query.encode()) / 1e6:.1f} MB, "
-                f"plan {planned}, run {ran} on {n_rows} rows, "
-                f"{int((~same).sum())} of {n_rows} rows differ from scikit-learn in bits",
+                f"plan {planned}, run {ran} on {n_rows} rows{extra}, "
+                f"{differing} of {n_rows} rows differ from scikit-learn in bits ({', '.join(names)})",
                 flush=True,
             )
             connection.close()
@@ -145,7 +204,10 @@ def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[st
 def main() -> None:
     """Build, emit, run and check one ensemble per dialect; print one line per dialect."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sklearn", help="comma-separated benchmarks/trees.py models: rf1000,gb1000,hgb500")
+    parser.add_argument(
+        "--sklearn", help="comma-separated: benchmarks/trees.py's rf1000,gb1000,hgb500 or compile_time.py's rfc1000"
+    )
+    parser.add_argument("--sqlite-split", action="store_true", help="SQLite: also time prepare and execution apart")
     parser.add_argument("--cache", type=Path, default=Path("sql_trees_models"), help="trained models (joblib)")
     parser.add_argument("--trees", type=int, default=1000)
     parser.add_argument("--depth", type=int, default=8)
@@ -161,7 +223,8 @@ def main() -> None:
 
         DuckDBDialect.table_trees = False
     if args.sklearn:
-        measure_sklearn(args.sklearn.split(","), args.cache, args.rows, args.dialect or ["duckdb", "sqlite"])
+        dialects = args.dialect or ["duckdb", "sqlite"]
+        measure_sklearn(args.sklearn.split(","), args.cache, args.rows, dialects, args.sqlite_split)
         return
     started = time.perf_counter()
     model = ensemble(

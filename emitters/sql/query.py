@@ -72,10 +72,15 @@ def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], feature
     # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them)
     plan = schedule(model, max_depth=dialect.max_depth)
     counts = use_counts(model.roots)
+    order_users = _users(model)
     # a tree's CASE (or its values' CASE) is flat whatever the tree's depth: the schedule binds
     # it for the depth of a Sum it is a term of, but inline in that Sum (25 trees a layer, a
     # running total carried) is what keeps a 1,000-tree ensemble to ~40 layers of one column
     bound = {node for node in plan.names if not (_is_tree(node) and counts[node] == 1)}
+    # a tree read only by Lookups (per-class values) is routed again inside each Lookup's CASE
+    # (values folded in: O(depth) per row and class) instead of binding its leaf number, which
+    # each Lookup would search with `CASE leaf WHEN 0 ...` (O(leaves) per row and class)
+    bound -= {node for node in plan.names if isinstance(node, TreeLeaf) and _only_folded(node, counts, order_users)}
     # table-routed trees are a list element each (never bound); their features are list items
     bound -= {node for node in replaced if isinstance(node, TreeLeaf)}
     bound.update(node for node in features if not isinstance(node, (Input, Const)))
@@ -97,6 +102,22 @@ def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], feature
             total += copies * child_size
         size[node] = total
     return bound
+
+
+def _users(model: Model) -> dict[Node, list[Node]]:
+    users: dict[Node, list[Node]] = {}
+    for node in topological_order(model.roots):
+        for child in node.children:
+            users.setdefault(child, []).append(node)
+    return users
+
+
+def _only_folded(tree: TreeLeaf, counts: dict[Node, int], users: dict[Node, list[Node]]) -> bool:
+    # every use of the tree is a Lookup with a value per leaf (no root, no check, no raw leaf)
+    found = users.get(tree, [])
+    return len(found) == counts[tree] and all(
+        isinstance(user, Lookup) and len(user.values) >= tree.n_leaves for user in found
+    )
 
 
 def _alias(expression: exp.Expression, name: str) -> exp.Expression:

@@ -54,7 +54,20 @@ LEAF_CASE = "modelgen_leaf_case"
 """``meta`` key of a flat tree CASE: the leaf number of each WHEN, then of the ELSE."""
 
 TEMPLATE = "modelgen_tree_template"
-"""``meta`` key of a nested tree's ``exp.Var``: its text as pieces, ints being leaf slots."""
+"""``meta`` key of a nested tree's ``exp.Var``: a :class:`Template`."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A nested tree CASE as text pieces (ints: leaf slots), and a column of the row for literals
+    that must not be constants. Immutable, so copies of the ``exp.Var`` share it (a tree routed
+    once per Lookup -- per class -- is copied per Lookup; a deep copy would copy every piece)."""
+
+    pieces: tuple[str | int, ...]
+    column: str
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Template:
+        return self
 
 _SIDE_TESTS = {"le": ("le", "gt"), "lt": ("lt", "ge"), "in": ("in", "notin"), "notin": ("notin", "in")}
 """A split test -> (the test of its left side, of its right side) for non-missing values."""
@@ -283,7 +296,7 @@ def nested_template(
     return pieces
 
 
-def render(template: list[str | int], slots: list[str]) -> str:
+def render(template: Sequence[str | int], slots: list[str]) -> str:
     """``template`` with each leaf slot replaced by ``slots[leaf]``."""
     return "".join(piece if isinstance(piece, str) else slots[piece] for piece in template)
 
@@ -298,7 +311,8 @@ def tree_case(node: TreeLeaf, features: list[exp.Expression], dialect: SqlDialec
         template = nested_template(node, plan, features, dialect)
         case = exp.Var(this=render(template, [str(leaf) for leaf in range(node.n_leaves)]))
         # any column of the row, for dialects whose tree literals must not be constants
-        case.meta[TEMPLATE] = (template, _feature_text(features[0], node.features[0].dtype, dialect)[0])
+        column = _feature_text(features[0], node.features[0].dtype, dialect)[0]
+        case.meta[TEMPLATE] = Template(tuple(template), column)
         return case
     return flat_tree_case(node, features, dialect)
 
@@ -327,18 +341,18 @@ def fold_values(
 ) -> exp.Expression | None:
     """``case`` (from :func:`tree_case`) with each leaf number replaced by ``literal(values[leaf])``
     (doubles: :meth:`SqlDialect.tree_double_text`), or None when ``case`` is not a
-    tree's CASE. Saves a second ``CASE leaf WHEN 0 ...`` pass."""
+    tree's CASE. Saves a second ``CASE leaf WHEN 0 ...`` pass (O(leaves) per row), so the
+    query builder routes a tree once per Lookup (per class) rather than binding its leaf.
+    A nested CASE gives a new expression (``case`` stays a template for further Lookups);
+    a flat one is rewritten in place (every arm: a copy of it can be folded again)."""
     stored = case.meta.get(TEMPLATE) if case.meta else None
     if stored is not None:
-        template, column = stored
         name = dialect.sqlglot_name
         if dtype in (DOUBLE, FLOAT32):
-            texts = [dialect.tree_double_text(float(v), column) for v in values]  # type: ignore[arg-type]
+            texts = [dialect.tree_double_text(float(v), stored.column) for v in values]  # type: ignore[arg-type]
         else:
             texts = [literal(v).sql(dialect=name) for v in values]
-        del case.meta[TEMPLATE]  # the template is used once: free it
-        case.set("this", render(template, texts))
-        return case
+        return exp.Var(this=render(stored.pieces, texts))  # type: ignore[arg-type]
     leaves = case.meta.get(LEAF_CASE) if case.meta else None
     if leaves is None:
         return None
