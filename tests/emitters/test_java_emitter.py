@@ -269,6 +269,9 @@ def test_huge_models_compile_run_and_keep_methods_jit_sized(tmp_path: Path, make
     sizes = hj.method_code_sizes(tmp_path)
     too_big = {method: size for method, size in sizes.items() if size > JIT_METHOD_LIMIT}
     assert sizes and not too_big
+    # the class-file reader the tree tests use agrees with javap (every scorer method ends in a 1-byte return)
+    class_file = tmp_path / "classes" / "Big.class"
+    assert sorted(hj.class_method_code_sizes(class_file.read_bytes()).values()) == hj.javap_code_sizes(class_file)
 
 
 def test_emitting_twice_is_byte_identical() -> None:
