@@ -15,9 +15,10 @@ an input came out unrounded; ``tests/emitters/test_c_emitter.py`` float32 sample
 API (``NAME.h``): ``NAME_score(in, out)`` scores one row (NULL, or the failed check's message);
 ``NAME_score_batch(n, in, out, errors)`` scores ``n`` rows, ``errors[i]`` being what ``NAME_score``
 returns for row i, with bit-identical outputs: it runs the same code, only routing the trees of
-a block of 64 rows tree-major (each tree's code/nodes stay in cache across the block). Each row's
-sums keep the IR's left-fold order (the leaves are looked up per row, in order, after routing;
-in walk mode a sum of tree lookups is added up tree by tree in that same order).
+a block of rows tree-major (each tree's code/nodes stay in cache across the block: 64 rows, 256
+in walk mode). Each row's sums keep the IR's left-fold order (the leaves are looked up per row,
+in order, after routing; in walk mode a sum of tree lookups is added up tree by tree in that
+same order).
 It allocates its block memory with ``malloc`` and scores row by row if that fails. The runner
 reads rows in blocks of 256 and scores them with ``NAME_score_batch``.
 
@@ -42,7 +43,7 @@ import jinja2
 from emitters.base import EmitOptions, EmittedProgram
 from emitters.c.literals import check_name, comment_text, mangle_identifiers, string_literal
 from emitters.c.support import SUPPORT_FUNCTIONS
-from emitters.c.trees import TreeCode, TreePlan, tree_mode
+from emitters.c.trees import ROUTE_BLOCK_ROWS, TreeCode, TreePlan, tree_mode
 from emitters.c.visitor import C_TYPES, ExpressionPrinter
 from emitters.c.walk import BLOCK_ROWS
 from emitters.common.schedule import Schedule, render, schedule
@@ -123,7 +124,7 @@ def _routing_context(trees: TreeCode) -> dict[str, Any]:
     row_route, block_route = trees.routing_calls()
     return {
         "routed": True,
-        "block": BLOCK_ROWS,
+        "block": BLOCK_ROWS if trees.walk is not None else ROUTE_BLOCK_ROWS,
         "row_buffers": [
             f"{ctype}{'' if ctype.endswith('*') else ' '}{name}[{width}];" for name, ctype, width in buffers
         ],

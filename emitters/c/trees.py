@@ -61,6 +61,10 @@ FUNCTION_SPLITS = 1000
 SMALL_SET = 8
 """Category sets up to this size are an equality chain; bigger ones a sorted array searched by bisection."""
 
+ROUTE_BLOCK_ROWS = 64
+"""Rows per block of ``NAME_score_batch`` in ifelse and table modes (each hoisted tree routes
+them all, tree-major; walk mode has its own, ``walk.BLOCK_ROWS``)."""
+
 MAX_FEATURE_NODES = 64
 """A feature expression of at most this many nodes (expanded as a tree) is recomputed inline from
 the inputs when filling a feature vector; a bigger one keeps its tree unhoisted."""

@@ -12,7 +12,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from emitters.c import CEmitter
 from emitters.c.emitter import CFLAGS
 from emitters.c.literals import mangle_identifiers
 from emitters.c.trees import FUNCTION_SPLITS, IFELSE_MAX_SPLITS, SMALL_SET, TreePlan
+from emitters.c.walk import BLOCK_ROWS
 from modelgen.errors import ModelgenError
 from modelgen.ir import (
     DOUBLE,
@@ -537,12 +538,21 @@ def test_walk_matches_evaluate(mode: str, tmp_path: Path) -> None:
     assert "acc[r * 5 + 4] = " in source and "acc[r * 6 " not in source and "kept[r * " in source
 
 
+def _walk_block_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """600 rows from ``rows`` (shifted copies): two full walk blocks, then 88 rows (five interleaved
+    groups of 16 and 8 walked one by one)."""
+    assert BLOCK_ROWS == 256
+    names = list(rows[0])
+    return [{name: rows[(i + 7 * (i // len(rows)) * (j + 1)) % len(rows)][name] for j, name in enumerate(names)}
+            for i in range(600)]
+
+
 def test_walk_batch_equals_single_row_scoring(tmp_path: Path) -> None:
-    """150 rows: two full blocks, then 22 rows (one interleaved group of 16 and 6 walked one by one)."""
     model = walk_model()
     program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", "walk"),)))
     write_program(program, tmp_path)
-    (tmp_path / "harness.c").write_text(_batch_harness("scorer", model, _walk_rows()[:150]), encoding="utf-8")
+    rows = _walk_block_rows(_walk_rows())
+    (tmp_path / "harness.c").write_text(_batch_harness("scorer", model, rows), encoding="utf-8")
     compile_c(["cc", *CFLAGS, "-o", "harness", "scorer.c", "harness.c", "-lm"], tmp_path)
     printed = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=True).stdout
     assert printed == "same\n"
@@ -586,9 +596,9 @@ def test_walk_category_sets_match_evaluate(mode: str, tmp_path: Path) -> None:
 
 
 def test_walk_category_sets_struct_api_and_batch(tmp_path: Path) -> None:
-    """NAME_score (exact input bits, "" a real category) and NAME_score_batch over 150 rows."""
+    """NAME_score (exact input bits, "" a real category) and NAME_score_batch over 600 rows."""
     model = category_walk_model()
-    rows = _modes_rows()[:150]
+    rows = _walk_block_rows(_modes_rows())
     program = CEmitter().emit(model, EmitOptions(name="scorer", extra=(("c_tree_mode", "walk"),)))
     write_program(program, tmp_path)
     fields = mangle_identifiers(f.name for f in model.inputs)
@@ -604,6 +614,15 @@ def test_walk_category_sets_struct_api_and_batch(tmp_path: Path) -> None:
     assert same == "same\n"
 
 
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """scikit-learn's OpenMP threads spin-wait for a busy second core: one thread keeps these tests ~5 s under load."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1):
+        yield
+
+
+@pytest.mark.usefixtures("one_thread")
 def test_walk_matches_scikit_learn_with_categories(tmp_path: Path) -> None:
     """Histogram boosting with categorical features (regressor, 3-class classifier): most trees split
     on thresholds only, some on category sets, some on both; all walk in one loop. Bit for bit with
@@ -663,6 +682,7 @@ def test_walk_matches_scikit_learn_with_categories(tmp_path: Path) -> None:
         assert got.tobytes() == np.ascontiguousarray(reference, dtype=np.float64).tobytes(), key
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_walk_matches_scikit_learn(tmp_path: Path) -> None:
     """Histogram boosting with NaN (regressor and 3-class probabilities) and a forest classifier:
     the walk scorer's outputs are scikit-learn's, bit for bit, on rows at and beside every threshold."""
