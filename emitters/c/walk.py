@@ -1,8 +1,8 @@
 """The ``walk`` tree mode: branchless fixed-length walks over node arrays, several rows per tree at once.
 
 It applies when every routed tree is hoisted (its features computed from the inputs alone),
-whatever its splits; ``auto`` then picks it. Measured with ``benchmarks/trees.py`` on hgb500 (500 depth-8
-trees, 20 features, 5% NaN, 200k rows, one run on a loaded 2-core machine): walk 6.7 us/row,
+whatever its splits; ``auto`` then picks it. Measured with ``benchmarks/trees.py`` on hgb500
+(500 depth-8 trees, 20 features, 5% NaN, 200k rows, one run on a loaded 2-core machine): walk 6.7 us/row,
 if/else 16.8, table 36.0, scikit-learn 41.1 (6.1x); unloaded, a prototype of this loop took
 2.9 us/row of CPU against scikit-learn's ~21.
 
@@ -39,9 +39,11 @@ walk 5.5 us/row, if/else 10.8, table 19.2, scikit-learn 17.6; all bit-identical 
 Sums: an ordered ``Sum`` (also nested left folds ``Sum(Sum(...), ...)``) whose terms are
 double constants and ``Lookup(tree, values)`` (or such a lookup times a double constant,
 folded into the values: IEEE multiplication in Python and C give the same double) of walk
-trees in walk order is computed in the walk itself: a running total per row starts at -0.0
+trees is computed in the walk itself: a running total per row starts at -0.0
 (the identity of IEEE addition: -0.0 + x is x for every x, -0.0 included) and adds each term
-in the Sum's order, so the same additions happen in the same order as the left fold. The rest
+in the Sum's order, so the same additions happen in the same order as the left fold (a term
+whose tree was walked before the previous term's, e.g. one interned tree used twice, is added
+after the latest tree so far, from that earlier tree's leaf number kept in ``leaf[]``). The rest
 of the model reads the total where the Sum was (``acc[j]``); trees still read elsewhere get
 their leaf number in ``leaf[]`` as in the other modes.
 """
@@ -85,8 +87,6 @@ Measured (user CPU, best / median of 6 interleaved runs, 20k rows, load ~3 on 2 
 RAW, LOW, ISNAN, CODE = range(4)
 """Kinds of row-vector slot per feature: the value, NaN as -inf, 0.0 / 1.0 for NaN / number, and
 the category code (index among the feature's set values, then missing, then any other value)."""
-
-SET_TESTS = ("in", "notin")
 
 ACC_PREFIX = "\x01modelgen walk sum "
 """Names of the stand-in inputs that replace walked sums in the model the scorer body prints."""
