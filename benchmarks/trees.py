@@ -670,6 +670,8 @@ def measure_model(spec: ModelSpec, args: argparse.Namespace, limit: int) -> dict
     """Train ``spec``, write its rows, measure every tool; the model's table as a dict."""
     from threadpoolctl import threadpool_limits
 
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"trees_{spec.key}_", dir=args.workdir))
     print(f"\n[{spec.key}] training {spec.description} on {spec.train_rows:,} rows ...", flush=True)
     x_train, y_train = make_data(spec.train_rows, seed=1, missing=spec.missing)
