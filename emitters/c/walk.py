@@ -25,9 +25,10 @@ left as well, which ``le``/``lt`` with t > -inf want). ``lt t`` becomes ``le nex
 missing-right it reads slot 0 (always right); missing-left it reads a third copy, ``isnan``
 (0.0 for NaN, 1.0 otherwise) against 0.5, as -inf and NaN must part there.
 
-Category sets (``in``/``notin``, numbers or strings): see ``_Bitsets``. Each tested feature's
-row vector slot holds its *code* (found once per row by bisection among the values of every set
-on that feature; missing and any other value get the two codes after them) and a set split is
+Category sets (``in``/``notin``, numbers or strings): see ``CategoryCodes`` in
+``emitters/common/walk.py``. Each tested feature's row vector slot holds its *code* (found once
+per row by bisection among the values of every set on that feature; missing and any other value
+get the two codes after them) and a set split is
 the bitset of the codes going left, its offset in the node's ``mg_wt``. Trees with set splits
 walk with ``mg_wstep`` (a branch on the slot: code slots come first) and trees without with the
 branchless step above, so a model of mostly numeric trees (histogram boosting with categorical
@@ -50,25 +51,11 @@ their leaf number in ``leaf[]`` as in the other modes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from emitters.c.literals import format_double, string_literal
-from modelgen.ir import (
-    DOUBLE,
-    STRING,
-    Binary,
-    Const,
-    Input,
-    InputField,
-    Lookup,
-    Model,
-    Node,
-    Sum,
-    TreeLeaf,
-    topological_order,
-)
+from emitters.common.walk import CODE, ISNAN, LOW, RAW, CategoryCodes, WalkPlan
+from modelgen.ir import STRING, Model, Node, TreeLeaf
 
 INTERLEAVE = 16
 """Rows walked together through one tree: independent load chains the CPU overlaps.
@@ -84,163 +71,42 @@ Measured (user CPU, best / median of 6 interleaved runs, 20k rows, load ~3 on 2 
 256 10.6 / 11.6, 512 11.7 / 12.0, 1,024 10.6 / 12.3; 500 full depth-8 trees (~3 MB) 64 rows
 3.62 / 3.64, 256 3.45 / 3.51, 512 3.41 / 3.45, 1,024 3.65 / 3.85."""
 
-RAW, LOW, ISNAN, CODE = range(4)
-"""Kinds of row-vector slot per feature: the value, NaN as -inf, 0.0 / 1.0 for NaN / number, and
-the category code (index among the feature's set values, then missing, then any other value)."""
-
-ACC_PREFIX = "\x01modelgen walk sum "
-"""Names of the stand-in inputs that replace walked sums in the model the scorer body prints."""
-
-
 def applies(trees: list[TreeLeaf], n_hoisted: int) -> bool:
     """Can the walk route these trees (every one hoisted: its features computed from the inputs alone)?"""
     return n_hoisted == len(trees)
 
 
-@dataclass
-class _Op:
-    """Add one term to running total ``acc`` after its tree is walked: a leaf value or a constant."""
-
-    acc: int
-    values: tuple[float, ...] | None
-    """Per leaf of the tree; None for a constant."""
-    constant: float = 0.0
-    source: int = -1
-    """-1: the tree just walked; else an earlier tree (index) whose leaf number was kept in ``leaf``."""
+def _category_names(categories: CategoryCodes) -> dict[Node, str]:
+    """The C array of each tested feature's sorted values."""
+    return {feature: f"mg_wcat{i}" for i, feature in enumerate(categories.features)}
 
 
-@dataclass
-class _Tree:
-    node: TreeLeaf
-    ops: list[_Op] = field(default_factory=list)
-    leaf_slot: int = -1
-
-
-def _lookup_values(node: Node, walk_index: dict[TreeLeaf, int]) -> tuple[int, tuple[float, ...]] | float | None:
-    """A Sum term: (tree index, per-leaf values) for a walkable lookup, a float for a constant, else None."""
-    scale = None
-    if isinstance(node, Binary) and node.op == "mul" and node.dtype is DOUBLE:
-        a, b = node.a, node.b
-        if isinstance(a, Const) and a.dtype is DOUBLE:
-            scale, node = a.value, b
-        elif isinstance(b, Const) and b.dtype is DOUBLE:
-            scale, node = b.value, a
+def _category_definitions(categories: CategoryCodes) -> list[str]:
+    """The bitsets, each tested feature's sorted values and the code functions in use."""
+    out = [_array("static const unsigned char mg_wbits", [str(w) for w in categories.words])]
+    kinds = set()
+    names = _category_names(categories)
+    for feature, (distinct, _, _) in categories.features.items():
+        name = names[feature]
+        if feature.dtype is STRING:
+            kinds.add("s")
+            items = [string_literal(str(v), "category") for v in distinct]
+            out.append(_array(f"static const char *const {name}", items or ["NULL"]))
         else:
-            return None
-    if isinstance(node, Const) and node.dtype is DOUBLE:
-        return float(node.value) * scale if scale is not None else float(node.value)  # type: ignore[arg-type]
-    if not (isinstance(node, Lookup) and node.value_dtype is DOUBLE and isinstance(node.index, TreeLeaf)):
-        return None
-    tree = node.index
-    values = node.values
-    if len(values) < tree.n_leaves:
-        return None
-    if scale is not None:
-        # the product the scorer would compute, once per leaf here (one IEEE rounding either way)
-        values = tuple(float(v) * scale for v in values)  # type: ignore[arg-type]
-    if not tree.splits:
-        return float(values[0])  # type: ignore[arg-type]
-    k = walk_index.get(tree)
-    return None if k is None else (k, values)  # type: ignore[return-value]
+            kinds.add("d")
+            out.append(_array(f"static const double {name}", _doubles(distinct) or ["0.0"]))  # type: ignore[arg-type]
+    if "d" in kinds:
+        out.append(_CODE_FUNCTIONS["d"])
+    if "s" in kinds:
+        out.append(_CODE_FUNCTIONS["s"])
+    return out
 
 
-def _flatten(node: Sum) -> tuple[list[Node], list[Sum]]:
-    """The terms of a left fold ``Sum(Sum(a, b), c)`` as ``[a, b, c]``, and the nested sums."""
-    chain: list[Sum] = []
-    current: Node = node
-    while isinstance(current, Sum) and current.dtype is DOUBLE:
-        chain.append(current)
-        current = current.terms[0]
-    terms = [current]
-    for inner in reversed(chain):
-        terms.extend(inner.terms[1:])
-    return terms, chain
-
-
-class _Bitsets:
-    """Category codes of the features that ``in``/``notin`` splits test, and each such split as a bitset.
-
-    A tested feature gets a code slot in the row vector (assigned before any other slot): the
-    index of the row's value among the sorted distinct values of every set on that feature, ``K``
-    (their number) when missing, ``K + 1`` for any other value. A split is then the bitset of the
-    codes that go left (one byte per 8 codes, shared when equal), so walking it is one bit test:
-    membership is exact equality (numbers compare as doubles, -0.0 == 0.0; strings as strcmp),
-    found once per row and feature by bisection, not once per split."""
-
-    def __init__(self, trees: list[_Tree], slot: Callable[[Node, int], int]) -> None:
-        unions: dict[Node, list[object]] = {}
-        self._with_sets: dict[TreeLeaf, bool] = {}
-        for tree in trees:
-            features = tree.node.features
-            for split in tree.node.splits:
-                test = split[1]
-                if test == "in" or test == "notin":
-                    unions.setdefault(features[split[0]], []).extend(split[2])  # type: ignore[arg-type]
-                    self._with_sets[tree.node] = True
-        # per tested feature: its sorted distinct values, value -> code, slot, array name
-        self.features: dict[Node, tuple[list[object], dict[object, int], int, str]] = {}
-        for feature, values in unions.items():
-            if feature.dtype is STRING:
-                distinct: list[object] = sorted(set(map(str, values)), key=lambda v: v.encode("utf-8"))
-            else:
-                # NaN equals nothing (never a member); -0.0 and 0.0 are one value (equal doubles)
-                distinct = sorted({float(v) for v in values if v == v})  # type: ignore[arg-type]
-            codes = {v: i for i, v in enumerate(distinct)}
-            self.features[feature] = (distinct, codes, slot(feature, CODE), f"mg_wcat{len(self.features)}")
-        self.words: list[int] = []
-        self._offsets: dict[bytes, int] = {}
-
-    def has_sets(self, tree: TreeLeaf) -> bool:
-        """Does this tree have a category-set split (and so need the general step)?"""
-        return tree in self._with_sets
-
-    def split(self, feature: Node, test: str, operand: tuple[object, ...], missing_left: bool) -> tuple[int, float]:
-        """(code slot, bitset offset) of one set split."""
-        distinct, codes, slot, _ = self.features[feature]
-        n = len(distinct)
-        is_string = feature.dtype is STRING
-        members = {codes[str(v) if is_string else float(v)] for v in operand if v == v}  # type: ignore[arg-type]
-        left = members if test == "in" else {*range(n), n + 1} - members
-        if missing_left:
-            left = left | {n}
-        bits = bytearray((n + 2 + 7) // 8)
-        for code in left:
-            bits[code >> 3] |= 1 << (code & 7)
-        key = bytes(bits)
-        offset = self._offsets.get(key)
-        if offset is None:
-            offset = self._offsets[key] = len(self.words)
-            self.words.extend(bits)
-        return slot, float(offset)
-
-    @property
-    def n_code_slots(self) -> int:
-        """Code slots are 1..n_code_slots of the row vector."""
-        return len(self.features)
-
-    def definitions(self) -> list[str]:
-        """The bitsets, each tested feature's sorted values and the code functions in use."""
-        out = [_array("static const unsigned char mg_wbits", [str(w) for w in self.words])]
-        kinds = set()
-        for feature, (distinct, _, _, name) in self.features.items():
-            if feature.dtype is STRING:
-                kinds.add("s")
-                items = [string_literal(str(v), "category") for v in distinct]
-                out.append(_array(f"static const char *const {name}", items or ["NULL"]))
-            else:
-                kinds.add("d")
-                out.append(_array(f"static const double {name}", _doubles(distinct) or ["0.0"]))  # type: ignore[arg-type]
-        if "d" in kinds:
-            out.append(_CODE_FUNCTIONS["d"])
-        if "s" in kinds:
-            out.append(_CODE_FUNCTIONS["s"])
-        return out
-
-    def fill(self, feature: Node, slot: int) -> str:
-        """The statement setting the code slot from ``x`` (the feature's value)."""
-        distinct, _, _, name = self.features[feature]
-        function = "mg_wcode_s" if feature.dtype is STRING else "mg_wcode_d"
-        return f"f[{slot}] = {function}(x, {name}, {len(distinct)});"
+def _category_fill(categories: CategoryCodes, names: dict[Node, str], feature: Node, slot: int) -> str:
+    """The statement setting the code slot from ``x`` (the feature's value)."""
+    distinct = categories.features[feature][0]
+    function = "mg_wcode_s" if feature.dtype is STRING else "mg_wcode_d"
+    return f"f[{slot}] = {function}(x, {names[feature]}, {len(distinct)});"
 
 
 _CODE_FUNCTIONS = {
@@ -285,232 +151,42 @@ static double mg_wcode_s(const char *x, const char *const *values, int n)
 }
 
 
-class WalkCode:
-    """Walk-mode C for every tree of a plan, and the model the scorer body prints (sums replaced)."""
+class WalkCode(WalkPlan):
+    """Walk-mode C for every tree of a plan (the layout: ``WalkPlan``), and the model the scorer body
+    prints (``body_model``: sums replaced by inputs that ``placeholders`` renders as ``acc[j]``)."""
 
     def __init__(self, model: Model, trees: list[TreeLeaf], render_feature: Callable[[Node], str],
                  input_type: str) -> None:
-        self.trees = [_Tree(t) for t in trees]
-        index = {t: k for k, t in enumerate(trees)}
-        self.inits: list[float] = []
-        self.placeholders: dict[Node, str] = {}
-        self.body_model = self._take_sums(model, index)
-        self.n_acc = len(self.inits)
-        remaining = {n for n in topological_order(self.body_model.roots) if isinstance(n, TreeLeaf) and n.splits}
-        # trees whose lookups a sum adds after walking a later tree keep their leaf numbers too
-        remaining.update(trees[op.source] for tree in self.trees for op in tree.ops if op.source >= 0)
-        self.n_leaf = 0
-        for node in sorted(remaining, key=lambda t: index[t]):
-            self.trees[index[node]].leaf_slot = self.n_leaf
-            self.n_leaf += 1
-        self.slots: dict[tuple[Node, int], int] = {}
+        super().__init__(model, trees, kept_leaves=True)
+        self.placeholders: dict[Node, str] = {node: f"acc[{j}]" for node, j in self.sum_inputs.items()}
         self.definitions = self._arrays()
         self.definitions += [self._features(input_type, render_feature), self._walk()]
 
-    # ------------------------------------------------------------ sums
-
-    def _take_sums(self, model: Model, index: dict[TreeLeaf, int]) -> Model:
-        """Recognise the walkable sums (outermost first) and return ``model`` with them replaced."""
-        order = topological_order(model.roots)
-        absorbed: set[Node] = set()
-        uses: dict[Node, int] = {}
-        for node in order:
-            for child in node.children:
-                uses[child] = uses.get(child, 0) + 1
-        taken: dict[Node, Node] = {}
-        names = {f.name for f in model.inputs}
-        extra: list[InputField] = []
-        for node in reversed(order):
-            if not isinstance(node, Sum) or node.dtype is not DOUBLE or node in absorbed:
-                continue
-            terms, chain = _flatten(node)
-            ops = self._sum_ops(terms, index)
-            if ops is None:
-                continue
-            j = len(self.inits)
-            init, per_tree = ops
-            self.inits.append(init)
-            for k, op in per_tree:
-                op.acc = j
-                self.trees[k].ops.append(op)
-            # an inner sum read only by this chain is computed here; one read elsewhere too stays
-            absorbed.update(inner for inner in chain[1:] if uses.get(inner, 0) == 1)
-            name = f"{ACC_PREFIX}{j}"
-            while name in names:
-                name += "_"
-            placeholder = Input(name, DOUBLE)
-            extra.append(InputField(name, DOUBLE))
-            taken[node] = placeholder
-            self.placeholders[placeholder] = f"acc[{j}]"
-        if not taken:
-            return model
-        replaced: dict[Node, Node] = {}
-        for node in order:
-            if node in taken:
-                replaced[node] = taken[node]
-                continue
-            children = node.children
-            rebuilt = tuple(replaced[c] for c in children)
-            same = all(a is b for a, b in zip(children, rebuilt))
-            replaced[node] = node if same else node.with_children(rebuilt)
-        widened = Model(model.inputs + tuple(extra), model.outputs, model.checks, model.metadata)
-        return widened.with_roots(tuple(replaced[r] for r in model.roots))
-
-    def _sum_ops(self, terms: list[Node], index: dict[TreeLeaf, int]) -> tuple[float, list[tuple[int, _Op]]] | None:
-        """(initial total, ops in order) for a walkable sum; None if some term is not walkable."""
-        init = -0.0
-        ops: list[tuple[int, _Op]] = []
-        last = -1
-        for term in terms:
-            found = _lookup_values(term, index)
-            if found is None:
-                return None
-            if isinstance(found, float):
-                if last < 0:
-                    init = init + found  # the same IEEE addition the fold starts with
-                else:
-                    ops.append((last, _Op(0, None, found)))
-                continue
-            k, values = found
-            if k >= last:
-                last = k
-                ops.append((k, _Op(0, values)))
-            else:
-                # a tree walked before (interned: histogram boosting's classes repeat identical trees):
-                # added after the latest tree so far, from its kept leaf, so the fold's order holds
-                ops.append((last, _Op(0, values, source=k)))
-        return (init, ops) if last >= 0 else None
-
     # ------------------------------------------------------------ arrays
 
-    def _slot(self, feature: Node, kind: int) -> int:
-        key = (feature, kind)
-        slot = self.slots.get(key)
-        if slot is None:
-            slot = self.slots[key] = len(self.slots) + 1  # slot 0 is the NaN every leaf reads
-        return slot
-
     def _arrays(self) -> list[str]:
-        # this loop runs once per node (a 1,000-tree forest has ~1M): plain lists, numbers formatted in bulk
-        thresholds: list[float] = []
-        slots: list[int] = []
-        children: list[int] = []
-        leaves: list[int] = []
-        roots: list[int] = []
-        depths: list[int] = []
-        minus_inf = -math.inf
-        nextafter = math.nextafter
-        value_tables: list[tuple[int, int, int, int, int]] = []  # per op: (tree, acc, table, offset, leaf slot)
-        extra_values: list[float] = []
-        slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}
-        bitsets = _Bitsets(self.trees, self._slot)
-        for k, tree in enumerate(self.trees):
-            node = tree.node
-            splits = node.splits
-            base = len(thresholds)
-            roots.append(base)
-            features = node.features
-            kinds = slot_cache.get(features)
-            if kinds is None:
-                kinds = slot_cache[features] = [[-1] * len(features) for _ in range(3)]
-            lookups = [op for op in tree.ops if op.values is not None and op.source < 0]
-            first = lookups[0] if lookups else None
-            payload = first.values if first is not None else None
-            refs = [0]
-            level = [0]
-            depth = 0
-            position = 0
-            while position < len(refs):
-                ref = refs[position]
-                if ref >= 0:
-                    feature, test, threshold, missing_left, left, right = splits[ref]
-                    kind = LOW if missing_left else RAW
-                    if test == "in" or test == "notin":
-                        slot, offset = bitsets.split(features[feature], test, threshold, missing_left)  # type: ignore[arg-type]
-                        thresholds.append(offset)
-                        slots.append(slot)
-                        children.append(base + len(refs))
-                        leaves.append(0)
-                        refs.append(left)
-                        refs.append(right)
-                        below = level[position] + 1
-                        level.append(below)
-                        level.append(below)
-                        position += 1
-                        continue
-                    if test == "lt":
-                        if threshold == minus_inf:
-                            kind = ISNAN if missing_left else -1  # -1: slot 0, always NaN, always right
-                            threshold = 0.5 if missing_left else 0.0
-                        else:
-                            threshold = nextafter(threshold, minus_inf)  # type: ignore[arg-type]
-                    if kind < 0:
-                        slot = 0
-                    else:
-                        slot = kinds[kind][feature]
-                        if slot < 0:
-                            slot = kinds[kind][feature] = self._slot(features[feature], kind)
-                    thresholds.append(threshold)  # type: ignore[arg-type]
-                    slots.append(slot)
-                    children.append(base + len(refs))
-                    leaves.append(0)
-                    refs.append(left)
-                    refs.append(right)
-                    below = level[position] + 1
-                    level.append(below)
-                    level.append(below)
-                else:
-                    leaf = -1 - ref
-                    thresholds.append(payload[leaf] if payload is not None else 0.0)  # type: ignore[arg-type]
-                    slots.append(0)
-                    children.append(base + position - 1)
-                    leaves.append(leaf)
-                    if level[position] > depth:
-                        depth = level[position]
-                position += 1
-            depths.append(depth)
-            for op in tree.ops:
-                if op is first:
-                    value_tables.append((k, op.acc, 0, 0, -1))
-                    continue
-                start = len(extra_values)
-                if op.source >= 0:
-                    extra_values += op.values  # type: ignore[arg-type]  # by leaf number
-                    value_tables.append((k, op.acc, 1, start, self.trees[op.source].leaf_slot))
-                    continue
-                if op.values is None:
-                    extra_values += [op.constant] * len(refs)
-                else:
-                    values = op.values
-                    extra_values += [values[-1 - ref] if ref < 0 else 0.0 for ref in refs]  # type: ignore[misc]
-                value_tables.append((k, op.acc, 1, start - base, -1))
-        self.n_nodes = len(thresholds)
-        self.bitsets = bitsets
-        width = len(self.slots) + 1
+        bitsets = self.categories
+        value_tables = self.value_tables
+        extra_values = self.extra_values
+        width = self.width
         slot_type = "unsigned char" if width <= 256 else "unsigned short" if width <= 65536 else "int"
-        self.width = width
-        self.fused = all(len(t.ops) == 1 and t.ops[0].values is not None and t.ops[0].source < 0
-                         and t.leaf_slot < 0 for t in self.trees)
-        self._kept_leaves = any(slot >= 0 for *_, slot in value_tables)
-        self._value_tables = value_tables
-        self._has_extra_values = bool(extra_values)
         n = self.n_nodes
         definitions = [
             f"/* Walk node arrays ({len(self.trees)} trees, {n} nodes): threshold (a leaf's value at a leaf),\n"
             " * row-vector slot (0 = always NaN at a leaf), first child (the right one is next;\n"
             " * a leaf: itself - 1). */",
-            _array("static const double mg_wt", _doubles(thresholds)),
-            _array(f"static const {slot_type} mg_wf", [str(s) for s in slots]),
-            _array("static const int mg_wc", [str(c) for c in children]),
-            _array("static const int mg_wroot", [str(r) for r in roots]),
-            _array("static const int mg_wdepth", [str(d) for d in depths]),
+            _array("static const double mg_wt", _doubles(self.thresholds)),
+            _array(f"static const {slot_type} mg_wf", [str(s) for s in self.feature_slots]),
+            _array("static const int mg_wc", [str(c) for c in self.children]),
+            _array("static const int mg_wroot", [str(r) for r in self.roots]),
+            _array("static const int mg_wdepth", [str(d) for d in self.depths]),
         ]
         if bitsets.words:
-            definitions += bitsets.definitions()
+            definitions += _category_definitions(bitsets)
             definitions.append(_array("static const unsigned char mg_wsets",
                                       ["1" if bitsets.has_sets(t.node) else "0" for t in self.trees]))
         if self.n_leaf:
-            definitions.append(_array("static const int mg_wleaf", [str(v) for v in leaves]))
+            definitions.append(_array("static const int mg_wleaf", [str(v) for v in self.leaves]))
             definitions.append(_array("static const int mg_wleafslot", [str(t.leaf_slot) for t in self.trees]))
         if extra_values:
             definitions.append(_array("static const double mg_wvalues", _doubles(extra_values)))
@@ -518,9 +194,7 @@ class WalkCode:
             if self.n_acc > 1:
                 definitions.append(_array("static const int mg_wacc", [str(t.ops[0].acc) for t in self.trees]))
         else:
-            starts = [0]
-            for tree in self.trees:
-                starts.append(starts[-1] + len(tree.ops))
+            starts = self.op_starts()
             if value_tables:
                 definitions += [
                     _array("static const int mg_wop_start", [str(s) for s in starts]),
@@ -530,7 +204,7 @@ class WalkCode:
                 if extra_values:
                     definitions.append(_array("static const int mg_wop_table",
                                               [str(table) for _, _, table, _, _ in value_tables]))
-                if self._kept_leaves:
+                if self.kept_leaves:
                     definitions.append(_array("static const int mg_wop_leaf",
                                               [str(slot) for *_, slot in value_tables]))
         return definitions
@@ -549,15 +223,16 @@ class WalkCode:
         by_feature: dict[Node, list[tuple[int, int]]] = {}
         for (feature, kind), slot in self.slots.items():
             by_feature.setdefault(feature, []).append((kind, slot))
+        names = _category_names(self.categories)
         spelled = {RAW: "x", LOW: "isnan(x) ? (-INFINITY) : x", ISNAN: "isnan(x) ? 0.0 : 1.0"}
         for feature, kinds in by_feature.items():
             if feature.dtype is STRING:
                 lines += ["    {", f"        const char *const x = {render_feature(feature)};"]
             else:
                 lines += ["    {", f"        const double x = (double){render_feature(feature)};"]
-            fill = self.bitsets.fill
-            lines += ["        " + (fill(feature, slot) if kind == CODE else f"f[{slot}] = {spelled[kind]};")
-                      for kind, slot in kinds]
+            codes = self.categories
+            lines += ["        " + (_category_fill(codes, names, feature, slot) if kind == CODE
+                                    else f"f[{slot}] = {spelled[kind]};") for kind, slot in kinds]
             lines.append("    }")
         lines.append("}")
         return "\n".join(lines)
@@ -574,15 +249,15 @@ class WalkCode:
             "    size_t r;",
             "    int k;",
         ]
-        if self.bitsets.words:
+        if self.categories.words:
             lines = [
                 "/* One step in a tree with category-set splits: a code slot"
-                f" (1..{self.bitsets.n_code_slots}) tests the node's bitset\n * (at mg_wbits + its threshold),"
+                f" (1..{self.categories.n_code_slots}) tests the node's bitset\n * (at mg_wbits + its threshold),"
                 " any other slot compares as in the other trees. */",
                 "static size_t mg_wstep(size_t n, const double *x)",
                 "{",
                 "    const unsigned slot = mg_wf[n];",
-                f"    if (slot - 1u < {self.bitsets.n_code_slots}u) {{",
+                f"    if (slot - 1u < {self.categories.n_code_slots}u) {{",
                 "        const unsigned code = (unsigned)x[slot];",
                 "        return (size_t)mg_wc[n] + !((mg_wbits[(size_t)mg_wt[n] + (code >> 3)] >> (code & 7)) & 1);",
                 "    }",
@@ -593,7 +268,7 @@ class WalkCode:
             ]
         if not self.fused:
             lines.append(f"    int node[{BLOCK_ROWS}];")
-            if self._value_tables:
+            if self.value_tables:
                 lines.append("    int o;")
         if not self.n_leaf:
             lines.append("    (void)leaf;")
@@ -613,7 +288,7 @@ class WalkCode:
             where = "mg_wacc[k]" if n_acc > 1 else "0"
             lines.append(f"        double *const a = acc + {where};")
         fast = "(size_t)mg_wc[{n}] + !(x[{offset}mg_wf[{n}]] <= mg_wt[{n}])"
-        if self.bitsets.words:
+        if self.categories.words:
             general = "mg_wstep({n}, x{plus})"
             lines.append("        if (mg_wsets[k]) {")
             lines += ["    " + line for line in self._row_loops(general)]
@@ -623,15 +298,15 @@ class WalkCode:
         else:
             lines += self._row_loops(fast)
         if not self.fused:
-            if self._value_tables:
+            if self.value_tables:
                 lines += [
                     "        for (o = mg_wop_start[k]; o < mg_wop_start[k + 1]; o++) {",
                     "            const int j = mg_wop_acc[o];",
                     "            const long offset = mg_wop_offset[o];",
                     "            const double *values = mg_wop_table[o] ? mg_wvalues : mg_wt;"
-                    if self._has_extra_values else "            const double *values = mg_wt;",
+                    if self.extra_values else "            const double *values = mg_wt;",
                 ]
-                if self._kept_leaves:
+                if self.kept_leaves:
                     lines += [
                         "            if (mg_wop_leaf[o] >= 0) { /* an earlier tree's kept leaf number */",
                         "                const int *kept = leaf + mg_wop_leaf[o];",

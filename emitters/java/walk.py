@@ -10,7 +10,8 @@ scikit-learn goes tree by tree over all rows, so each tree stays in cache. Measu
 the branchless walk below, one row at a time, 16.5 us/row (route: 21.7); tree-major over 64-row
 blocks, 7.1 us/row.
 
-So, as the C target's walk mode (``emitters/c/walk.py``, the same layout and proofs):
+So, as the C target's walk mode (``emitters/c/walk.py``, the same layout and proofs; the plan, shared,
+is ``WalkPlan`` in ``emitters/common/walk.py``; this module prints it):
 
 - rows are scored in blocks of ``BLOCK_ROWS``; per row a *row vector* ``f`` holds slot 0 = NaN,
   then per feature the value (``raw``), NaN replaced by -inf (``low``, for missing-goes-left
@@ -40,27 +41,13 @@ the row-by-row ``route`` (category sets, stacked trees).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from emitters.common.tree_tables import integer_code
-from modelgen.ir import (
-    DOUBLE,
-    STRING,
-    Binary,
-    Const,
-    Input,
-    InputField,
-    Lookup,
-    Model,
-    Node,
-    Sum,
-    TreeLeaf,
-    topological_order,
-)
+from emitters.common.walk import ISNAN, LOW, RAW, WalkPlan
+from modelgen.ir import DOUBLE, STRING, Model, Node, TreeLeaf, topological_order
 
 INTERLEAVE = 16
 """Rows walked together through one tree: independent load chains (16 measured best in C; not re-tuned)."""
@@ -73,12 +60,6 @@ MAX_FEATURE_NODES = 64
 
 FEATURES_PER_METHOD = 60
 """Row-vector fills per ``featuresN`` method (each ~40 bytes of bytecode; under the JIT limit)."""
-
-RAW, LOW, ISNAN = range(3)
-"""Kinds of row-vector slot per feature: the value, NaN as -inf, 0.0 / 1.0 for NaN / number."""
-
-PLACEHOLDER_PREFIX = "\x01modelgen walk sum "
-"""Names of the stand-in inputs that replace walked sums in the model the rest of the scorer prints."""
 
 _TYPES = {"b": "byte", "h": "short", "i": "int"}
 _NUMPY_TYPES = {"b": "i1", "h": ">i2", "i": ">i4"}
@@ -112,64 +93,7 @@ def walk_trees(model: Model) -> list[TreeLeaf] | None:
     return trees
 
 
-@dataclass
-class _Op:
-    """Add one term to running total ``acc`` after its tree is walked: leaf values, or a constant."""
-
-    acc: int
-    values: tuple[float, ...] | None
-    constant: float = 0.0
-
-
-@dataclass
-class _Tree:
-    node: TreeLeaf
-    ops: list[_Op] = field(default_factory=list)
-    leaf_slot: int = -1
-
-
-def _lookup_values(node: Node, walk_index: dict[TreeLeaf, int]) -> tuple[int, tuple[float, ...]] | float | None:
-    """A Sum term: (tree index, per-leaf values) for a walkable lookup, a float for a constant, else None."""
-    scale = None
-    if isinstance(node, Binary) and node.op == "mul" and node.dtype is DOUBLE:
-        a, b = node.a, node.b
-        if isinstance(a, Const) and a.dtype is DOUBLE:
-            scale, node = a.value, b
-        elif isinstance(b, Const) and b.dtype is DOUBLE:
-            scale, node = b.value, a
-        else:
-            return None
-    if isinstance(node, Const) and node.dtype is DOUBLE:
-        return float(node.value) * scale if scale is not None else float(node.value)  # type: ignore[arg-type]
-    if not (isinstance(node, Lookup) and node.value_dtype is DOUBLE and isinstance(node.index, TreeLeaf)):
-        return None
-    tree = node.index
-    values = node.values
-    if len(values) < tree.n_leaves:
-        return None
-    if scale is not None:
-        # the product the scorer would compute, once per leaf here (one IEEE rounding either way)
-        values = tuple(float(v) * scale for v in values)  # type: ignore[arg-type]
-    if not tree.splits:
-        return float(values[0])  # type: ignore[arg-type]
-    k = walk_index.get(tree)
-    return None if k is None else (k, values)  # type: ignore[return-value]
-
-
-def _flatten(node: Sum) -> tuple[list[Node], list[Sum]]:
-    """The terms of a left fold ``Sum(Sum(a, b), c)`` as ``[a, b, c]``, and the nested sums."""
-    chain: list[Sum] = []
-    current: Node = node
-    while isinstance(current, Sum) and current.dtype is DOUBLE:
-        chain.append(current)
-        current = current.terms[0]
-    terms = [current]
-    for inner in reversed(chain):
-        terms.extend(inner.terms[1:])
-    return terms, chain
-
-
-class JavaWalk:
+class JavaWalk(WalkPlan):
     """The walk of one model: its arrays (as payload columns), the Java methods, and the rest model.
 
     ``body_model`` is ``model`` with every walked sum replaced by a placeholder input;
@@ -178,208 +102,39 @@ class JavaWalk:
     """
 
     def __init__(self, model: Model, trees: list[TreeLeaf]) -> None:
-        self.trees = [_Tree(t) for t in trees]
-        index = {t: k for k, t in enumerate(trees)}
-        self.inits: list[float] = []
-        self.placeholders: dict[str, str] = {}
-        self.body_model = self._take_sums(model, index)
-        self.n_acc = len(self.inits)
-        remaining = [n for n in topological_order(self.body_model.roots) if isinstance(n, TreeLeaf) and n.splits]
-        self.leaf_slots: dict[TreeLeaf, int] = {}
-        for node in sorted(remaining, key=lambda t: index[t]):
-            self.trees[index[node]].leaf_slot = len(self.leaf_slots)
-            self.leaf_slots[node] = len(self.leaf_slots)
-        self.n_leaf = len(self.leaf_slots)
-        self.slots: dict[tuple[Node, int], int] = {}
+        super().__init__(model, trees, kept_leaves=False)
+        self.placeholders: dict[str, str] = {node.name: f"wa[{j}]" for node, j in self.sum_inputs.items()}
+        self.has_extra_values = bool(self.extra_values)
+        self.has_ops = bool(self.value_tables)
         self.columns: list[tuple[str, str, np.ndarray]] = []
         self._arrays()
 
-    # ------------------------------------------------------------ sums
-
-    def _take_sums(self, model: Model, index: dict[TreeLeaf, int]) -> Model:
-        """Recognise the walkable sums (outermost first) and return ``model`` with them replaced."""
-        order = topological_order(model.roots)
-        absorbed: set[Node] = set()
-        uses: dict[Node, int] = {}
-        for node in order:
-            for child in node.children:
-                uses[child] = uses.get(child, 0) + 1
-        taken: dict[Node, Node] = {}
-        names = {f.name for f in model.inputs}
-        extra: list[InputField] = []
-        for node in reversed(order):
-            if not isinstance(node, Sum) or node.dtype is not DOUBLE or node in absorbed:
-                continue
-            terms, chain = _flatten(node)
-            ops = self._sum_ops(terms, index)
-            if ops is None:
-                continue
-            j = len(self.inits)
-            init, per_tree = ops
-            self.inits.append(init)
-            for k, op in per_tree:
-                op.acc = j
-                self.trees[k].ops.append(op)
-            # an inner sum read only by this chain is computed here; one read elsewhere too stays
-            absorbed.update(inner for inner in chain[1:] if uses.get(inner, 0) == 1)
-            name = f"{PLACEHOLDER_PREFIX}{j}"
-            while name in names:
-                name += "_"
-            placeholder = Input(name, DOUBLE)
-            extra.append(InputField(name, DOUBLE))
-            taken[node] = placeholder
-            self.placeholders[name] = f"wa[{j}]"
-        if not taken:
-            return model
-        replaced: dict[Node, Node] = {}
-        for node in order:
-            if node in taken:
-                replaced[node] = taken[node]
-                continue
-            children = node.children
-            rebuilt = tuple(replaced[c] for c in children)
-            same = all(a is b for a, b in zip(children, rebuilt))
-            replaced[node] = node if same else node.with_children(rebuilt)
-        widened = Model(model.inputs + tuple(extra), model.outputs, model.checks, model.metadata)
-        return widened.with_roots(tuple(replaced[r] for r in model.roots))
-
-    @staticmethod
-    def _sum_ops(terms: list[Node], index: dict[TreeLeaf, int]) -> tuple[float, list[tuple[int, _Op]]] | None:
-        """(initial total, ops in order) for a walkable sum; None if some term is not walkable."""
-        init = -0.0
-        ops: list[tuple[int, _Op]] = []
-        last = -1
-        for term in terms:
-            found = _lookup_values(term, index)
-            if found is None:
-                return None
-            if isinstance(found, float):
-                if last < 0:
-                    init = init + found  # the same IEEE addition the fold starts with
-                else:
-                    ops.append((last, _Op(0, None, found)))
-                continue
-            k, values = found
-            if k <= last:
-                return None  # trees out of walk order (or one tree twice): the fold's order could not be kept
-            last = k
-            ops.append((k, _Op(0, values)))
-        return (init, ops) if last >= 0 else None
-
     # ------------------------------------------------------------ arrays
 
-    def _slot(self, feature: Node, kind: int) -> int:
-        key = (feature, kind)
-        slot = self.slots.get(key)
-        if slot is None:
-            slot = self.slots[key] = len(self.slots) + 1  # slot 0 is the NaN every leaf reads
-        return slot
-
     def _arrays(self) -> None:
-        # once per node (a 1,000-tree forest has ~1M): plain lists, packed by numpy at the end
-        thresholds: list[float] = []
-        slots: list[int] = []
-        children: list[int] = []
-        leaves: list[int] = []
-        roots: list[int] = []
-        depths: list[int] = []
-        minus_inf = -math.inf
-        nextafter = math.nextafter
-        value_tables: list[tuple[int, int, int]] = []  # per op: (acc, table, offset)
-        extra_values: list[float] = []
-        slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}
-        for tree in self.trees:
-            node = tree.node
-            splits = node.splits
-            base = len(thresholds)
-            roots.append(base)
-            features = node.features
-            kinds = slot_cache.get(features)
-            if kinds is None:
-                kinds = slot_cache[features] = [[-1] * len(features) for _ in range(3)]
-            lookups = [op for op in tree.ops if op.values is not None]
-            first = lookups[0] if lookups else None
-            payload = first.values if first is not None else None
-            refs = [0]
-            level = [0]
-            depth = 0
-            position = 0
-            while position < len(refs):
-                ref = refs[position]
-                if ref >= 0:
-                    feature, test, threshold, missing_left, left, right = splits[ref]
-                    kind = LOW if missing_left else RAW
-                    if test == "lt":
-                        if threshold == minus_inf:
-                            kind = ISNAN if missing_left else -1  # -1: slot 0, always NaN, always right
-                            threshold = 0.5 if missing_left else 0.0
-                        else:
-                            threshold = nextafter(threshold, minus_inf)  # type: ignore[arg-type]
-                    if kind < 0:
-                        slot = 0
-                    else:
-                        slot = kinds[kind][feature]
-                        if slot < 0:
-                            slot = kinds[kind][feature] = self._slot(features[feature], kind)
-                    thresholds.append(threshold)  # type: ignore[arg-type]
-                    slots.append(slot)
-                    children.append(base + len(refs))
-                    leaves.append(0)
-                    refs.append(left)
-                    refs.append(right)
-                    below = level[position] + 1
-                    level.append(below)
-                    level.append(below)
-                else:
-                    leaf = -1 - ref
-                    thresholds.append(payload[leaf] if payload is not None else 0.0)  # type: ignore[arg-type]
-                    slots.append(0)
-                    children.append(base + position - 1)
-                    leaves.append(leaf)
-                    if level[position] > depth:
-                        depth = level[position]
-                position += 1
-            depths.append(depth)
-            for op in tree.ops:
-                if op is first:
-                    value_tables.append((op.acc, 0, 0))
-                    continue
-                start = len(extra_values)
-                if op.values is None:
-                    extra_values += [op.constant] * len(refs)
-                else:
-                    values = op.values
-                    extra_values += [values[-1 - ref] if ref < 0 else 0.0 for ref in refs]  # type: ignore[misc]
-                value_tables.append((op.acc, 1, start - base))
-        self.n_nodes = len(thresholds)
-        self.width = len(self.slots) + 1
-        self.fused = all(len(t.ops) == 1 and t.ops[0].values is not None and t.leaf_slot < 0 for t in self.trees)
-        self.has_extra_values = bool(extra_values)
-        self.has_ops = bool(value_tables)
+        value_tables = self.value_tables
+        extra_values = self.extra_values
         slot_code = integer_code(0, self.width - 1)
         self.slot_type = _TYPES[slot_code]
         add = self.columns.append
-        add(("WT", "double", np.array(thresholds, dtype=">f8")))
-        add(("WF", self.slot_type, np.array(slots, dtype=_NUMPY_TYPES[slot_code])))
-        add(("WC", "int", np.array(children, dtype=">i4")))
-        add(("WROOT", "int", np.array(roots, dtype=">i4")))
-        add(("WDEPTH", "int", np.array(depths, dtype=">i4")))
+        add(("WT", "double", np.array(self.thresholds, dtype=">f8")))
+        add(("WF", self.slot_type, np.array(self.feature_slots, dtype=_NUMPY_TYPES[slot_code])))
+        add(("WC", "int", np.array(self.children, dtype=">i4")))
+        add(("WROOT", "int", np.array(self.roots, dtype=">i4")))
+        add(("WDEPTH", "int", np.array(self.depths, dtype=">i4")))
         add(("WINIT", "double", np.array(self.inits, dtype=">f8")))
         if self.n_leaf:
-            add(("WLEAF", "int", np.array(leaves, dtype=">i4")))
+            add(("WLEAF", "int", np.array(self.leaves, dtype=">i4")))
             add(("WLEAFSLOT", "int", np.array([t.leaf_slot for t in self.trees], dtype=">i4")))
         if self.fused:
             if self.n_acc > 1:
                 add(("WACC", "int", np.array([t.ops[0].acc for t in self.trees], dtype=">i4")))
         elif value_tables:
-            starts = [0]
-            for tree in self.trees:
-                starts.append(starts[-1] + len(tree.ops))
-            add(("WOPSTART", "int", np.array(starts, dtype=">i4")))
-            add(("WOPACC", "int", np.array([acc for acc, _, _ in value_tables], dtype=">i4")))
-            add(("WOPOFFSET", "int", np.array([offset for _, _, offset in value_tables], dtype=">i4")))
+            add(("WOPSTART", "int", np.array(self.op_starts(), dtype=">i4")))
+            add(("WOPACC", "int", np.array([acc for _, acc, _, _, _ in value_tables], dtype=">i4")))
+            add(("WOPOFFSET", "int", np.array([offset for _, _, _, offset, _ in value_tables], dtype=">i4")))
             if extra_values:
-                add(("WOPTABLE", "byte", np.array([table for _, table, _ in value_tables], dtype="i1")))
+                add(("WOPTABLE", "byte", np.array([table for _, _, table, _, _ in value_tables], dtype="i1")))
                 add(("WV", "double", np.array(extra_values, dtype=">f8")))
 
     # ------------------------------------------------------------ Java
