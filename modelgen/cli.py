@@ -90,6 +90,13 @@ def main() -> None:
 @click.option("--table", default="input", show_default=True, help="Input table of the SQL query.")
 @click.option("--key", "keys", multiple=True, help="Column passed through to the output (repeatable).")
 @click.option("--package", default=None, help="Java package of the generated class.")
+@click.option(
+    "--c-tree-mode",
+    type=click.Choice(["auto", "walk", "ifelse", "table"]),
+    default=None,
+    help="How the C target routes trees: branchless node-array walks, if/else code or a node table "
+    "(default auto: walk where every tree reads the inputs directly, else by size).",
+)
 @debug_option
 @handles_errors
 def compile_command(
@@ -102,13 +109,19 @@ def compile_command(
     table: str,
     keys: tuple[str, ...],
     package: str | None,
+    c_tree_mode: str | None,
     debug: bool,
 ) -> None:
     from modelgen.compiler import emit, write_program
 
     if dialect is not None and target != "sql":
         raise click.UsageError("--dialect only applies to -t sql")
-    options = EmitOptions(name=name, runner=runner, dialect=dialect, table=table, keys=keys, package=package)
+    if c_tree_mode is not None and target != "c":
+        raise click.UsageError("--c-tree-mode only applies to -t c")
+    extra = (("c_tree_mode", c_tree_mode),) if c_tree_mode is not None else ()
+    options = EmitOptions(
+        name=name, runner=runner, dialect=dialect, table=table, keys=keys, package=package, extra=extra
+    )
     written = write_program(emit(lower_and_warn(model), target, options), outdir)
     for path in written:
         click.echo(str(path))

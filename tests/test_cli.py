@@ -90,6 +90,25 @@ def test_usage_error_is_exit_2(small_model: Path) -> None:
     assert run("compile", str(small_model))[0] == 2
     assert run("compile", str(small_model), "-t", "cobol")[0] == 2
     assert run("compile", str(small_model), "-t", "c", "--dialect", "duckdb")[0] == 2
+    assert run("compile", str(small_model), "-t", "java", "--c-tree-mode", "walk")[0] == 2
+    assert run("compile", str(small_model), "-t", "c", "--c-tree-mode", "fast")[0] == 2
+
+
+@pytest.mark.parametrize("mode", ["walk", "ifelse", "table"])
+def test_c_tree_mode_chooses_the_routing(tmp_path: Path, mode: str) -> None:
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    forest = RandomForestRegressor(n_estimators=3, max_depth=3, random_state=0).fit(frame, frame["a"] - frame["b"])
+    path = tmp_path / "forest.pkl"
+    joblib.dump(forest, path)
+    code, _, err = run("compile", str(path), "-t", "c", "--c-tree-mode", mode, "-o", str(tmp_path / mode))
+    assert code == 0, err
+    source = (tmp_path / mode / "scorer.c").read_text()
+    markers = {"walk": "mg_wroot", "ifelse": "static int mg_tree0(", "table": "mg_nodes["}
+    for other, marker in markers.items():
+        assert (marker in source) == (other == mode), (mode, other)
 
 
 def test_verify_reports_a_missing_input_column(small_model: Path, tmp_path: Path) -> None:
