@@ -8,6 +8,7 @@ PostgreSQL, Spark, ... are meant to be added the same way (one class, one ``DIAL
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -267,7 +268,223 @@ class SQLiteDialect(SqlDialect):
         )
 
 
-DIALECTS: dict[str, type[SqlDialect]] = {"duckdb": DuckDBDialect, "sqlite": SQLiteDialect}
+_PG_EXP_MAX = 709.782712893384
+"""Largest double whose ``exp`` is finite (glibc, which PostgreSQL calls); above it IEEE gives +inf."""
+_PG_EXP_MIN = -745.1332191019412
+"""Largest double whose ``exp`` rounds to 0.0; PostgreSQL raises "underflow" there, IEEE gives 0."""
+_FLOAT32_ZERO_BOUND = 2.0**-150
+"""Half the smallest float32 subnormal: doubles of at most this magnitude round to a signed zero."""
+
+
+def _pg_exp_guard(dialect: SqlDialect, x: exp.Expression, inside: exp.Expression, below: float) -> exp.Expression:
+    # PostgreSQL raises where exp over/underflows from a finite argument; IEEE gives +inf / 0.
+    # NaN sorts above everything in PostgreSQL, so it falls to the ELSE, where NaN * inf = NaN
+    # (x * inf never raises: PostgreSQL only checks products of two finite operands)
+    return exp.Case(
+        ifs=[
+            exp.If(this=ops.compare(exp.LTE, _copy(x), dialect.double(_PG_EXP_MIN)), true=dialect.double(below)),
+            exp.If(this=ops.compare(exp.LTE, _copy(x), dialect.double(_PG_EXP_MAX)), true=inside),
+        ],
+        default=ops.mul(_copy(x), dialect.double(float("inf"))),
+    )
+
+
+def _pg_exp(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    return _pg_exp_guard(dialect, x, exp.Exp(this=_copy(x)), 0.0)
+
+
+def _pg_expm1(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    from emitters.sql.visitor import UNARY_BUILDERS  # the generic Kahan form; visitor imports this module
+
+    return _pg_exp_guard(dialect, x, UNARY_BUILDERS["expm1"](dialect, _copy(x)), -1.0)
+
+
+def _pg_log(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    # ln(0) and ln(x < 0) raise in PostgreSQL; IEEE: -inf and NaN. NaN > 0 is TRUE here and
+    # ln(NaN) is NaN, ln(inf) inf: both fine
+    return exp.Case(
+        ifs=[
+            exp.If(this=ops.compare(exp.GT, _copy(x), dialect.double(0.0)), true=exp.Ln(this=_copy(x))),
+            exp.If(this=ops.compare(exp.EQ, _copy(x), dialect.double(0.0)), true=dialect.double(float("-inf"))),
+        ],
+        default=dialect.nan(),
+    )
+
+
+def _pg_sqrt(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
+    # sqrt of a negative raises in PostgreSQL (NaN in IEEE); sqrt(-0.0) is -0.0 in both
+    less = ops.compare(exp.LT, _copy(x), dialect.double(0.0))
+    return exp.Case(ifs=[exp.If(this=less, true=dialect.nan())], default=exp.Sqrt(this=x))
+
+
+def _pg_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    divisor = literals.constant_value(b)
+    if divisor is not None and divisor == divisor and divisor != 0:
+        return ops.div(a, b)
+    # x / 0 raises unless x is NaN; IEEE: NaN for 0/0 and NaN/0, else an infinity whose sign is
+    # sign(a) xor sign(b), the sign of a zero b from atan2(b, -1) = +-pi. NaN = NaN is TRUE here
+    b_nonzero = ops.not_(ops.compare(exp.EQ, _copy(b), dialect.double(0.0)))
+    a_zero_or_nan = ops.or_(
+        [ops.compare(exp.EQ, _copy(a), dialect.double(0.0)), dialect.is_nan(_copy(a))]
+    )
+    a_negative = ops.compare(exp.LT, _copy(a), dialect.double(0.0))
+    b_negative = ops.compare(
+        exp.LT, exp.Anonymous(this="ATAN2", expressions=[_copy(b), dialect.double(-1.0)]), dialect.double(0.0)
+    )
+    return exp.Case(
+        ifs=[
+            exp.If(this=b_nonzero, true=ops.div(a, b)),
+            exp.If(this=a_zero_or_nan, true=dialect.nan()),
+            exp.If(this=ops.compare(exp.EQ, a_negative, b_negative), true=dialect.double(float("inf"))),
+        ],
+        default=dialect.double(float("-inf")),
+    )
+
+
+def _pg_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    # PostgreSQL's POWER follows POSIX for NaN and infinities but raises for 0 ** negative
+    # (C: +-inf) and negative ** non-integer (C: NaN; -inf ** y: +inf or 0)
+    exponent = literals.constant_value(b)
+    if exponent is not None and exponent == exponent and exponent >= 0:
+        return exp.Pow(this=a, expression=b)
+    b_floor = exp.Floor(this=_copy(b))
+    non_integer = ops.not_(ops.compare(exp.EQ, b_floor, _copy(b)))
+    half_floor = exp.Floor(this=ops.div(_copy(b), dialect.double(2.0)))
+    odd = ops.and_([ops.not_(non_integer.copy()), ops.not_(ops.compare(
+        exp.EQ, ops.mul(half_floor, dialect.double(2.0)), _copy(b)))])
+    a_negative_zero = ops.compare(
+        exp.LT, exp.Anonymous(this="ATAN2", expressions=[_copy(a), dialect.double(-1.0)]), dialect.double(0.0)
+    )
+    zero_negative = ops.and_(
+        [ops.compare(exp.EQ, _copy(a), dialect.double(0.0)), ops.compare(exp.LT, _copy(b), dialect.double(0.0))]
+    )
+    minus_inf = ops.compare(exp.EQ, _copy(a), dialect.double(float("-inf")))
+    b_positive = ops.compare(exp.GT, _copy(b), dialect.double(0.0))
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=zero_negative,
+                true=exp.Case(
+                    ifs=[exp.If(this=ops.and_([a_negative_zero, odd]), true=dialect.double(float("-inf")))],
+                    default=dialect.double(float("inf")),
+                ),
+            ),
+            exp.If(
+                this=ops.and_([minus_inf, non_integer.copy()]),
+                true=exp.Case(ifs=[exp.If(this=b_positive, true=dialect.double(float("inf")))],
+                              default=dialect.double(0.0)),
+            ),
+            exp.If(
+                this=ops.and_([ops.compare(exp.LT, _copy(a), dialect.double(0.0)), non_integer.copy()]),
+                true=dialect.nan(),
+            ),
+        ],
+        default=exp.Pow(this=a, expression=b),
+    )
+
+
+def postgres_double_text(value: float) -> str:
+    """A PostgreSQL double literal: ``CAST('<repr>' AS DOUBLE PRECISION)`` (a bare ``0.1`` or
+    ``1e-1`` is NUMERIC; float8in is strtod, correctly rounded, subnormals accepted).
+
+    >>> postgres_double_text(-0.0)
+    "CAST('-0.0' AS DOUBLE PRECISION)"
+    """
+    return f"CAST('{_postgres_double_digits(value)}' AS DOUBLE PRECISION)"
+
+
+def _postgres_double_digits(value: float) -> str:
+    # repr: the shortest digits that read back to the same bits
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+class PostgresDialect(SqlDialect):
+    """PostgreSQL 15: IEEE doubles whose NaN equals itself and sorts above +inf (like DuckDB),
+    but exp/ln/sqrt/division/power *raise* where IEEE gives inf/0/NaN: those are guarded.
+    Missing inputs (NULL) are read as NaN, the only missing value inside the query.
+    Known limit: ``+ - *`` whose result overflows a finite double (and ``/`` by a nonzero that
+    over/underflows) raise "value out of range" instead of giving +-inf / 0."""
+
+    name = "postgres"
+    sqlglot_name = "postgres"
+    double_type = "DOUBLE PRECISION"
+    max_depth = 24
+    supports_float32 = True
+    max_case_nesting = 64
+    # PostgreSQL inlines a CTE used once and pulls the subquery up, substituting expressions
+    # into every use: exponential on chains without MATERIALIZED
+    materialize_layers = True
+    UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {
+        "exp": _pg_exp, "expm1": _pg_expm1, "log": _pg_log, "sqrt": _pg_sqrt
+    }
+    # GREATEST keeps its first argument on ties (+-0 included) and NaN sorts highest: numpy.maximum
+    BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {
+        "div": _pg_div,
+        "pow": _pg_pow,
+        "max": lambda d, a, b: _greatest(a, b),
+        "min": lambda d, a, b: ops.neg(_greatest(ops.neg(a), ops.neg(b))),
+    }
+    DUPLICATING_UNARY = frozenset({"exp", "expm1", "log", "log1p", "sqrt"})
+    DUPLICATING_BINARY = frozenset({"div", "pow"})
+    MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
+        "le": False, "lt": False, "gt": True, "ge": True, "in": False, "notin": True
+    }
+
+    def double(self, value: float) -> exp.Expression:
+        built = literals.cast(literals.string(_postgres_double_digits(value)), "DOUBLE PRECISION")
+        built.meta["modelgen_constant"] = value  # literals.constant_value reads this (guards skip constants)
+        return built
+
+    def double_text(self, value: float) -> str:
+        return postgres_double_text(value)
+
+    def is_nan(self, value: exp.Expression) -> exp.Expression:
+        return ops.compare(exp.EQ, value, self.nan())
+
+    def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
+        # CAST raises on a non-numeric value, the contract's "bad row" behaviour
+        return exp.Coalesce(this=self.cast_double(column), expressions=[self.nan()])
+
+    def reject(self, message: str) -> exp.Expression:
+        # no raise function in a plain SELECT: casting the message to a double raises
+        # 'invalid input syntax for type double precision: "modelgen row rejected: ..."'; the
+        # volatile random() keeps the cast from being folded (and raised) while planning
+        text = exp.Anonymous(
+            this="CONCAT",
+            expressions=[
+                literals.string(REJECT_PREFIX + message),
+                exp.Anonymous(this="LEFT", expressions=[literals.cast(exp.Anonymous(this="RANDOM", expressions=[]),
+                                                                      "TEXT"), literals.integer(0)]),
+            ],
+        )
+        return self.cast_double(text)
+
+    def round_float32(self, value: exp.Expression) -> exp.Expression:
+        # CAST(x AS REAL) raises on overflow and on underflow to zero, where IEEE gives +-inf and
+        # a signed zero: tiny magnitudes become x * 0.0 (sign kept), out of range x * inf (NaN too)
+        bound = FLOAT32_ROUNDING_BOUND
+        tiny = ops.compare(exp.LTE, exp.Abs(this=_copy(value)), self.double(_FLOAT32_ZERO_BOUND))
+        above = ops.compare(exp.GT, _copy(value), self.double(-bound))
+        in_range = ops.and_([above, ops.compare(exp.LT, _copy(value), self.double(bound))])
+        rounded = self.cast_double(literals.cast(_copy(value), "REAL"))
+        return exp.Case(
+            ifs=[
+                exp.If(this=tiny, true=ops.mul(_copy(value), self.double(0.0))),
+                exp.If(this=in_range, true=rounded),
+            ],
+            default=ops.mul(_copy(value), self.double(float("inf"))),
+        )
+
+
+DIALECTS: dict[str, type[SqlDialect]] = {
+    "duckdb": DuckDBDialect,
+    "sqlite": SQLiteDialect,
+    "postgres": PostgresDialect,
+}
 """Every supported dialect by its ``--dialect`` name."""
 
 DEFAULT_DIALECT = "duckdb"

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from modelgen.engines import duckdb_engine, sqlite_engine
+from modelgen.engines import duckdb_engine, postgres_engine, sqlite_engine
 from modelgen.errors import ModelgenError
 from modelgen.ir.types import DOUBLE, STRING, DType
 
@@ -27,6 +27,7 @@ Runner = Callable[[str, str, list[tuple[str, str]], list[list[Any]]], list[dict[
 ENGINES: dict[str, tuple[Runner, dict[DType, str]]] = {
     "duckdb": (duckdb_engine.run, {DOUBLE: "DOUBLE", STRING: "VARCHAR"}),
     "sqlite": (sqlite_engine.run, {DOUBLE: "REAL", STRING: "TEXT"}),
+    "postgres": (postgres_engine.run, {DOUBLE: "DOUBLE PRECISION", STRING: "TEXT"}),
 }
 """dialect -> (runner, column type per input dtype). PostgreSQL etc. add one line here."""
 
