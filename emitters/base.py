@@ -19,6 +19,10 @@ class EmitOptions:
     table: str = "input"
     keys: tuple[str, ...] = ()
     package: str | None = None
+    view: str | None = None
+    """SQL: wrap the query in ``CREATE VIEW <view> AS`` (one identifier, quoted per dialect)."""
+    into: str | None = None
+    """SQL: wrap the query in ``CREATE TABLE <into> AS`` (one identifier, quoted per dialect)."""
     extra: tuple[tuple[str, Any], ...] = field(default=())
 
 

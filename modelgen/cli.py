@@ -91,6 +91,19 @@ def main() -> None:
 @click.option("--key", "keys", multiple=True, help="Column passed through to the output (repeatable).")
 @click.option("--package", default=None, help="Java package of the generated class.")
 @click.option(
+    "--view",
+    default=None,
+    metavar="NAME",
+    help="SQL: write CREATE VIEW NAME AS <query> (NAME is one identifier, quoted as given).",
+)
+@click.option(
+    "--into",
+    default=None,
+    metavar="NAME",
+    help="SQL: write CREATE TABLE NAME AS <query>. To append to an existing table, compile the plain "
+    "query and run INSERT INTO NAME SELECT * FROM (<query>) AS scored.",
+)
+@click.option(
     "--c-tree-mode",
     type=click.Choice(["auto", "walk", "ifelse", "table"]),
     default=None,
@@ -109,6 +122,8 @@ def compile_command(
     table: str,
     keys: tuple[str, ...],
     package: str | None,
+    view: str | None,
+    into: str | None,
     c_tree_mode: str | None,
     debug: bool,
 ) -> None:
@@ -116,11 +131,24 @@ def compile_command(
 
     if dialect is not None and target != "sql":
         raise click.UsageError("--dialect only applies to -t sql")
+    for flag, value in (("--view", view), ("--into", into)):
+        if value is not None and target != "sql":
+            raise click.UsageError(f"{flag} only applies to -t sql")
+    if view is not None and into is not None:
+        raise click.UsageError("--view and --into are mutually exclusive")
     if c_tree_mode is not None and target != "c":
         raise click.UsageError("--c-tree-mode only applies to -t c")
     extra = (("c_tree_mode", c_tree_mode),) if c_tree_mode is not None else ()
     options = EmitOptions(
-        name=name, runner=runner, dialect=dialect, table=table, keys=keys, package=package, extra=extra
+        name=name,
+        runner=runner,
+        dialect=dialect,
+        table=table,
+        keys=keys,
+        package=package,
+        view=view,
+        into=into,
+        extra=extra,
     )
     written = write_program(emit(lower_and_warn(model), target, options), outdir)
     for path in written:

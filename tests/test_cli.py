@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import joblib
 import numpy as np
 import pandas as pd
@@ -18,7 +23,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 
+from emitters.base import EmitOptions
+from emitters.sql import SqlEmitter
 from modelgen.cli import main
+from modelgen.engines import ROW_KEY
+from modelgen.engines.dbapi import quote_identifier
+from modelgen.ir import DOUBLE, STRING, Model
+from tests.ir_samples import ARITHMETIC_ROWS, CATEGORICAL_ROWS, arithmetic_model, categorical_model
 
 TARGETS = ("python", "c", "java", "sql")
 
@@ -167,3 +178,86 @@ def test_python_dash_m_works(small_model: Path) -> None:
         [sys.executable, "-m", "modelgen", "inspect", str(small_model)], capture_output=True, text=True
     )
     assert result.returncode == 0 and "owner: string" in result.stdout
+
+
+# --- compile -t sql --view / --into -------------------------------------------------------
+
+
+def _bits(value: Any) -> Any:
+    # floats compared as their 64-bit patterns (sign of zero, NaN-ness), everything else as is
+    return ("f", struct.pack("<d", value)) if isinstance(value, float) else value
+
+
+def _stored(value: Any) -> Any:
+    # NaN is the missing number: NULL in the table (SQLite cannot store NaN)
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _statement_rows(dialect: str, statement: str, select: str, rows: list[dict[str, Any]], model: Model) -> list[Any]:
+    connect = {"duckdb": lambda: duckdb.connect(":memory:"), "sqlite": lambda: sqlite3.connect(":memory:")}[dialect]
+    types = {"duckdb": {DOUBLE: "DOUBLE", STRING: "VARCHAR"}, "sqlite": {DOUBLE: "REAL", STRING: "TEXT"}}[dialect]
+    connection = connect()
+    try:
+        columns = [(ROW_KEY, "BIGINT"), *((f.name, types[f.dtype]) for f in model.inputs)]
+        definition = ", ".join(f"{quote_identifier(n)} {t}" for n, t in columns)
+        connection.execute(f'CREATE TABLE "input" ({definition})')
+        values = [[i, *(_stored(r.get(f.name)) for f in model.inputs)] for i, r in enumerate(rows)]
+        connection.executemany(f'INSERT INTO "input" VALUES ({", ".join("?" for _ in columns)})', values)
+        if statement:
+            connection.execute(statement)
+        cursor = connection.execute(select)
+        return [tuple(_bits(v) for v in row) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+# the arithmetic sample has float32 sums, which SQLite cannot express (a compile-time error)
+SAMPLE_DIALECTS = [("categorical", "duckdb"), ("categorical", "sqlite"), ("arithmetic", "duckdb")]
+
+
+@pytest.mark.parametrize("flag", ["view", "into"])
+@pytest.mark.parametrize("name", ["scored", "my view", '"x"', "select", "we'ird \"na;me\" --"])
+@pytest.mark.parametrize(("sample", "dialect"), SAMPLE_DIALECTS)
+def test_view_and_into_give_the_plain_query_rows_bit_for_bit(dialect: str, flag: str, name: str, sample: str) -> None:
+    model, rows = {
+        "categorical": (categorical_model(), CATEGORICAL_ROWS),
+        "arithmetic": (arithmetic_model(), ARITHMETIC_ROWS),
+    }[sample]
+    keys = (ROW_KEY,)
+    plain = SqlEmitter().emit(model, EmitOptions(dialect=dialect, keys=keys)).files[0][1]
+    wrapped = SqlEmitter().emit(model, EmitOptions(dialect=dialect, keys=keys, **{flag: name})).files[0][1]
+    keyword = "CREATE VIEW" if flag == "view" else "CREATE TABLE"
+    assert wrapped.startswith(f"{keyword} {quote_identifier(name)} AS\n")
+    assert wrapped.endswith(plain)  # the same query, only prefixed
+    expected = _statement_rows(dialect, "", plain.rstrip().rstrip(";") + f' ORDER BY "{ROW_KEY}"', rows, model)
+    select = f"SELECT * FROM {quote_identifier(name)} ORDER BY {quote_identifier(ROW_KEY)}"
+    actual = _statement_rows(dialect, wrapped, select, rows, model)
+    assert len(expected) == len(rows)
+    assert actual == expected
+
+
+def test_view_and_into_are_sql_only_and_exclusive(small_model: Path, tmp_path: Path) -> None:
+    code, _, err = run("compile", str(small_model), "-t", "c", "--view", "v", "-o", str(tmp_path))
+    assert code == 2 and "--view only applies to -t sql" in err
+    code, _, err = run("compile", str(small_model), "-t", "python", "--into", "v", "-o", str(tmp_path))
+    assert code == 2 and "--into only applies to -t sql" in err
+    code, _, err = run("compile", str(small_model), "-t", "sql", "--view", "v", "--into", "t", "-o", str(tmp_path))
+    assert code == 2 and "mutually exclusive" in err
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
+def test_compile_view_writes_the_statement_in_the_query_file(small_model: Path, tmp_path: Path, dialect: str) -> None:
+    code, _, err = run(
+        "compile", str(small_model), "-t", "sql", "--dialect", dialect, "--view", "my view", "-o", str(tmp_path)
+    )
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    text = (tmp_path / manifest["query"]).read_text()
+    assert text.startswith('CREATE VIEW "my view" AS\n')
+    connection = duckdb.connect(":memory:") if dialect == "duckdb" else sqlite3.connect(":memory:")
+    connection.execute('CREATE TABLE "input" ("age" DOUBLE, "owner" VARCHAR)')
+    connection.execute("INSERT INTO \"input\" VALUES (30.5, 'yes'), (52.25, 'no')")
+    connection.execute(text)
+    assert [r[0] for r in connection.execute('SELECT "label" FROM "my view"').fetchall()] == [
+        r[0] for r in connection.execute(text.split(" AS\n", 1)[1].rstrip().rstrip(";")).fetchall()
+    ]
