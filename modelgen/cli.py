@@ -223,5 +223,55 @@ def verify_command(model: Path, data: Path, targets: tuple[str, ...], debug: boo
         sys.exit(1)
 
 
+@main.command(
+    "score",
+    help=(
+        "Score DATA (a .csv or .parquet file) through MODEL's generated SQL in embedded DuckDB and write "
+        "the --key columns and every output, one row per input row in input order, to OUT (.csv or "
+        ".parquet; default CSV on stdout). CSV input follows the runner protocol: a header of input "
+        "names in any order, an empty field is missing, numbers are parsed strictly (a non-numeric "
+        "value is an error naming its row and column). Exit 1 on bad data or a row the model rejects."
+        f"\n\n{PICKLE_WARNING}"
+    ),
+)
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file, .csv or .parquet (default: CSV on stdout).",
+)
+@click.option("--key", "keys", multiple=True, help="Input column copied to the output (repeatable).")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar on stderr (default: only when stderr is a terminal)."
+)
+@click.option(
+    "--chunk-rows", type=click.IntRange(min=1), default=None, help="Rows scored per query run (default 100,000)."
+)
+@debug_option
+@handles_errors
+def score_command(
+    model: Path,
+    data: Path,
+    out: Path | None,
+    keys: tuple[str, ...],
+    progress: bool | None,
+    chunk_rows: int | None,
+    debug: bool,
+) -> None:
+    from modelgen.score import DEFAULT_CHUNK_ROWS, file_format, score_file
+
+    for path, role, hint in ((data, "DATA", "data"), (out, "OUT", "-o/--out")):
+        if path is not None:
+            try:
+                file_format(path, role)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint=hint) from None
+    show = progress if progress is not None else sys.stderr.isatty()
+    score_file(lower_and_warn(model), data, out, keys, chunk_rows or DEFAULT_CHUNK_ROWS, show)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
