@@ -216,7 +216,7 @@ SAMPLE_DIALECTS = [("categorical", "duckdb"), ("categorical", "sqlite"), ("arith
 
 
 @pytest.mark.parametrize("flag", ["view", "into"])
-@pytest.mark.parametrize("name", ["scored", "my view", '"x"', "select", "we'ird \"na;me\" --"])
+@pytest.mark.parametrize("name", ["scored", "my view", '"x"', "select", 'we\'ird "na;me" --'])
 @pytest.mark.parametrize(("sample", "dialect"), SAMPLE_DIALECTS)
 def test_view_and_into_give_the_plain_query_rows_bit_for_bit(dialect: str, flag: str, name: str, sample: str) -> None:
     model, rows = {
