@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from emitters.sql import literals, ops
 from modelgen.errors import ModelgenError
+from modelgen.ir.types import BOOL, DOUBLE, INT, STRING, DType
 
 UnaryBuilder = Callable[["SqlDialect", exp.Expression], exp.Expression]
 BinaryBuilder = Callable[["SqlDialect", exp.Expression, exp.Expression], exp.Expression]
@@ -87,6 +88,11 @@ class SqlDialect:
     def reject(self, message: str) -> exp.Expression:
         """An expression that aborts the query with ``message`` when (and only when) evaluated."""
         raise NotImplementedError
+
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject` where a value of ``dtype`` is expected (a CASE arm beside that value).
+        Engines whose raising expression is untyped (DuckDB's ``error``, SQLite) need nothing more."""
+        return self.reject(message)
 
     def round_float32(self, value: exp.Expression) -> exp.Expression:
         """Round a double to the nearest float32 (ties to even), kept as a double; +-inf on overflow."""
@@ -383,6 +389,10 @@ def _pg_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Ex
     )
 
 
+_PG_TYPES: dict[DType, str] = {STRING: "TEXT", INT: "BIGINT", BOOL: "BOOLEAN"}
+"""PostgreSQL's type for each non-double IR type (float32 is kept in a double)."""
+
+
 def postgres_double_text(value: float) -> str:
     """A PostgreSQL double literal: ``CAST('<repr>' AS DOUBLE PRECISION)`` (a bare ``0.1`` or
     ``1e-1`` is NUMERIC; float8in is strtod, correctly rounded, subnormals accepted).
@@ -463,6 +473,12 @@ class PostgresDialect(SqlDialect):
         )
         return self.cast_double(text)
 
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        # the raising cast is a DOUBLE PRECISION, and a CASE does not unify text or bigint with it:
+        # cast it on to the guarded value's type (the inner cast raises before the outer one runs)
+        rejected = self.reject(message)
+        return rejected if dtype is DOUBLE else literals.cast(rejected, _PG_TYPES.get(dtype, self.double_type))
+
     def round_float32(self, value: exp.Expression) -> exp.Expression:
         # CAST(x AS REAL) raises on overflow and on underflow to zero, where IEEE gives +-inf and
         # a signed zero: tiny magnitudes become x * 0.0 (sign kept), out of range x * inf (NaN too)
@@ -480,10 +496,18 @@ class PostgresDialect(SqlDialect):
         )
 
 
+def _generation_dialects() -> dict[str, type[SqlDialect]]:
+    # generation-only dialects live in their own module, which imports this one
+    from emitters.sql.generation_dialects import GENERATION_DIALECTS
+
+    return GENERATION_DIALECTS
+
+
 DIALECTS: dict[str, type[SqlDialect]] = {
     "duckdb": DuckDBDialect,
     "sqlite": SQLiteDialect,
     "postgres": PostgresDialect,
+    **_generation_dialects(),
 }
 """Every supported dialect by its ``--dialect`` name."""
 

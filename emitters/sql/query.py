@@ -270,7 +270,9 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
         expression, refs = builder.build(output.expr)
         for condition, message, check_refs in reversed(checks):
             refs |= check_refs
-            expression = case_when(ops.not_(condition.copy()), dialect.reject(message), expression)
+            # typed: PostgreSQL's raising expression is a double, and a CASE arm must match the value's type
+            rejected = dialect.typed_reject(message, output.expr.dtype)
+            expression = case_when(ops.not_(condition.copy()), rejected, expression)
         final_refs |= refs
         projections.append(_alias(expression, output.name))
 

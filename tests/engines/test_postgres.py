@@ -13,7 +13,8 @@ from sqlglot import exp
 
 from emitters.sql.dialects import PostgresDialect, postgres_double_text
 from modelgen.engines import pg_cluster, postgres_engine, run_query
-from modelgen.ir import DOUBLE, STRING, evaluate
+from modelgen.ir import DOUBLE, INT, STRING, evaluate
+from modelgen.ir.types import DType
 
 DIALECT = PostgresDialect()
 
@@ -161,3 +162,15 @@ def test_reject_raises_only_when_evaluated(postgres: pg_cluster.PgCluster) -> No
     assert postgres_engine.run(query, "t", [("x", "DOUBLE")], [[0.5]]) == [{"y": 0.5}]
     with pytest.raises(psycopg.Error, match="modelgen row rejected: x too big"):
         postgres_engine.run(query, "t", [("x", "DOUBLE")], [[0.5], [2.0]])
+
+
+@pytest.mark.parametrize(("dtype", "value"), [(STRING, "'churn'"), (INT, "CAST(7 AS BIGINT)"), (DOUBLE, "1.5")])
+def test_typed_reject_matches_the_guarded_value_and_raises_only_when_reached(
+    postgres: pg_cluster.PgCluster, dtype: DType, value: str
+) -> None:
+    rejected = DIALECT.typed_reject("bad row", dtype).sql(dialect="postgres")
+    guarded = f"CASE WHEN {{}} THEN {rejected} ELSE {value} END"
+    # the untaken reject arm type-checks beside a text / bigint / double value
+    assert _select(postgres, [guarded.format("FALSE")])[0] is not None
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation, match="modelgen row rejected: bad row"):
+        _select(postgres, [guarded.format("TRUE")])
