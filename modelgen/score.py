@@ -22,7 +22,7 @@ from emitters.base import EmitOptions
 from emitters.sql.dialects import REJECT_PREFIX
 from modelgen.errors import InputRowError, ModelgenError
 from modelgen.ir import STRING, Model
-from modelgen.verify import _NUMBER
+from modelgen.verify import NUMBER_GRAMMAR
 
 ROW = "__mg_score_row"
 """Input-order row number (0-based) carried as the first key of the compiled query."""
@@ -149,7 +149,7 @@ def _check_numbers(connection: Any, columns: list[str], data: Path) -> None:
     """Raise for the first (row, then column) text field that is not a number per the protocol."""
     if not columns:
         return
-    pattern = string_literal(_NUMBER.pattern)
+    pattern = string_literal(NUMBER_GRAMMAR.pattern)
     firsts = ", ".join(
         f"min(CASE WHEN {quote(c)} IS NOT NULL AND NOT regexp_full_match({quote(c)}, {pattern}, 'i') THEN rowid END)"
         for c in columns

@@ -23,8 +23,9 @@ from modelgen.numerics import NOT_COMPARABLE, parse_double, ulp_distance
 DEFAULT_TARGETS = ("python", "c", "java", "sql:duckdb")
 """What ``verify`` runs without ``-t``: every target, DuckDB as the database."""
 
-_NUMBER = re.compile(r"[+-]?(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
-"""The runner protocol's number grammar (docs/emitters.md); every runner implements the same one."""
+NUMBER_GRAMMAR = re.compile(r"[+-]?(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+"""The runner protocol's number grammar (docs/emitters.md); every runner implements the same one,
+and ``verify`` and ``score`` check their input against it."""
 
 Row = dict[str, Any]
 
@@ -33,7 +34,7 @@ def parse_number(text: str, row_number: int, column: str) -> float | None:
     """A CSV field of a numeric column, per the runner protocol: empty or nan = missing."""
     if text == "":
         return None
-    if not _NUMBER.fullmatch(text):
+    if not NUMBER_GRAMMAR.fullmatch(text):
         raise InputRowError(f"row {row_number}: column {column!r}: {text!r} is not a number")
     value = float(text)
     return None if math.isnan(value) else value
