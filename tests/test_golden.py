@@ -13,7 +13,7 @@ from modelgen.compiler import lower
 from modelgen.ir import Model
 from modelgen.verify import BuiltScorer, build_target, compare_outputs, csv_subset, read_rows, rejects
 
-TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite")
+TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite", "sql:postgres")
 CASES = golden_cases()
 _LOWERED: dict[str, Model] = {}
 _BUILT: dict[tuple[str, str], BuiltScorer] = {}

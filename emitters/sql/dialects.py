@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from sqlglot import exp
 
-from emitters.sql import literals, ops
+from emitters.sql import literals, ops, postgres_range
 from modelgen.errors import ModelgenError
 from modelgen.ir.types import BOOL, DOUBLE, INT, STRING, DType
 
@@ -326,7 +326,7 @@ def _pg_sqrt(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
 def _pg_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
     divisor = literals.constant_value(b)
     if divisor is not None and divisor == divisor and divisor != 0:
-        return ops.div(a, b)
+        return postgres_range.div(a, b)
     # x / 0 raises unless x is NaN; IEEE: NaN for 0/0 and NaN/0, else an infinity whose sign is
     # sign(a) xor sign(b), the sign of a zero b from atan2(b, -1) = +-pi. NaN = NaN is TRUE here
     b_nonzero = ops.not_(ops.compare(exp.EQ, _copy(b), dialect.double(0.0)))
@@ -339,7 +339,7 @@ def _pg_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Ex
     )
     return exp.Case(
         ifs=[
-            exp.If(this=b_nonzero, true=ops.div(a, b)),
+            exp.If(this=b_nonzero, true=postgres_range.div(a, b)),
             exp.If(this=a_zero_or_nan, true=dialect.nan()),
             exp.If(this=ops.compare(exp.EQ, a_negative, b_negative), true=dialect.double(float("inf"))),
         ],
@@ -416,8 +416,9 @@ class PostgresDialect(SqlDialect):
     """PostgreSQL 15: IEEE doubles whose NaN equals itself and sorts above +inf (like DuckDB),
     but exp/ln/sqrt/division/power *raise* where IEEE gives inf/0/NaN: those are guarded.
     Missing inputs (NULL) are read as NaN, the only missing value inside the query.
-    Known limit: ``+ - *`` whose result overflows a finite double (and ``/`` by a nonzero that
-    over/underflows) raise "value out of range" instead of giving +-inf / 0."""
+    Binary ``+ - * /`` are guarded exactly against PostgreSQL's "value out of range" errors
+    (``postgres_range``). Known limit: a flat n-ary ``Sum`` (``a + b + c``) is not guarded, so a
+    partial sum of finite terms overflowing to inf still raises "overflow"."""
 
     name = "postgres"
     sqlglot_name = "postgres"
@@ -432,14 +433,18 @@ class PostgresDialect(SqlDialect):
         "exp": _pg_exp, "expm1": _pg_expm1, "log": _pg_log, "sqrt": _pg_sqrt
     }
     # GREATEST keeps its first argument on ties (+-0 included) and NaN sorts highest: numpy.maximum
+    # + - * / raise where IEEE under/overflows to +-0 / +-inf: exact guards in postgres_range
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {
+        "add": lambda d, a, b: postgres_range.add(a, b),
+        "sub": lambda d, a, b: postgres_range.sub(a, b),
+        "mul": lambda d, a, b: postgres_range.mul(a, b),
         "div": _pg_div,
         "pow": _pg_pow,
         "max": lambda d, a, b: _greatest(a, b),
         "min": lambda d, a, b: ops.neg(_greatest(ops.neg(a), ops.neg(b))),
     }
     DUPLICATING_UNARY = frozenset({"exp", "expm1", "log", "log1p", "sqrt"})
-    DUPLICATING_BINARY = frozenset({"div", "pow"})
+    DUPLICATING_BINARY = frozenset({"add", "sub", "mul", "div", "pow"})
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
         "le": False, "lt": False, "gt": True, "ge": True, "in": False, "notin": True
     }
@@ -496,18 +501,10 @@ class PostgresDialect(SqlDialect):
         )
 
 
-def _generation_dialects() -> dict[str, type[SqlDialect]]:
-    # generation-only dialects live in their own module, which imports this one
-    from emitters.sql.generation_dialects import GENERATION_DIALECTS
-
-    return GENERATION_DIALECTS
-
-
 DIALECTS: dict[str, type[SqlDialect]] = {
     "duckdb": DuckDBDialect,
     "sqlite": SQLiteDialect,
     "postgres": PostgresDialect,
-    **_generation_dialects(),
 }
 """Every supported dialect by its ``--dialect`` name."""
 
