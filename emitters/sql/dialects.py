@@ -501,10 +501,18 @@ class PostgresDialect(SqlDialect):
         )
 
 
+def _generation_dialects() -> dict[str, type[SqlDialect]]:
+    # generation-only dialects live in their own module, which imports this one
+    from emitters.sql.generation_dialects import GENERATION_DIALECTS
+
+    return GENERATION_DIALECTS
+
+
 DIALECTS: dict[str, type[SqlDialect]] = {
     "duckdb": DuckDBDialect,
     "sqlite": SQLiteDialect,
     "postgres": PostgresDialect,
+    **_generation_dialects(),
 }
 """Every supported dialect by its ``--dialect`` name."""
 
