@@ -37,6 +37,7 @@ from emitters.sql.dialects import (
     _pg_sqrt,
 )
 from modelgen.errors import TargetCannotExpressError
+from modelgen.ir.types import DOUBLE, STRING, DType
 
 
 def _copy(expression: exp.Expression) -> exp.Expression:
@@ -115,8 +116,22 @@ class _IeeeNanDialect(SqlDialect):
         )
         return self.cast_double(text)
 
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject` as a value of ``dtype``: a CASE arm beside a string must be a string
+        (PostgreSQL-like engines and Oracle do not unify a double arm with a text one); the
+        inner conversion raises before the outer one runs."""
+        return _typed(self, self.reject(message), dtype)
+
     def round_float32(self, value: exp.Expression) -> exp.Expression:
         raise TargetCannotExpressError(f"SQL dialect {self.name!r} has no float32 type: cannot round to float32")
+
+
+def _typed(dialect: SqlDialect, rejected: exp.Expression, dtype: DType) -> exp.Expression:
+    if dtype is DOUBLE or dtype is not STRING:
+        return rejected
+    if dialect.name == "oracle":
+        return _call("TO_CHAR", rejected)
+    return literals.cast(rejected, "VARCHAR")
 
 
 _IEEE_COMPARES: dict[str, bool | None] = {
@@ -152,6 +167,10 @@ class BigQueryDialect(_IeeeNanDialect):
 
     def reject(self, message: str) -> exp.Expression:
         return _call("ERROR", literals.string(REJECT_PREFIX + message))
+
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject`: the raising call has no type of its own."""
+        return self.reject(message)
 
 
 class SnowflakeDialect(_IeeeNanDialect):
@@ -190,6 +209,10 @@ class TrinoDialect(_IeeeNanDialect):
     def reject(self, message: str) -> exp.Expression:
         return _call("FAIL", literals.string(REJECT_PREFIX + message))
 
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject`: the raising call has no type of its own."""
+        return self.reject(message)
+
 
 class OracleDialect(_IeeeNanDialect):
     """Oracle ``BINARY_DOUBLE`` (never ``NUMBER``/``DOUBLE PRECISION``, which are decimal):
@@ -222,7 +245,7 @@ class OracleDialect(_IeeeNanDialect):
                 literals.string(REJECT_PREFIX + message),
                 _call(
                     "SUBSTR",
-                    _call("TO_CHAR", exp.column("DBMS_RANDOM.VALUE")),
+                    _call("TO_CHAR", exp.column("VALUE", table="DBMS_RANDOM")),
                     literals.integer(1),
                     literals.integer(0),
                 ),
@@ -343,6 +366,10 @@ class _NullNanDialect(SqlDialect):
     def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
         return self.cast_double(column)
 
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject` as a value of ``dtype`` (see :meth:`_IeeeNanDialect.typed_reject`)."""
+        return _typed(self, self.reject(message), dtype)
+
     def round_float32(self, value: exp.Expression) -> exp.Expression:
         raise TargetCannotExpressError(f"SQL dialect {self.name!r} has no float32 type: cannot round to float32")
 
@@ -360,8 +387,14 @@ class TsqlDialect(_NullNanDialect):
     max_depth = 3
 
     def reject(self, message: str) -> exp.Expression:
-        # 'Conversion failed when converting the varchar value '<message>' to data type int'
-        return literals.cast(literals.string(REJECT_PREFIX + message), "INT")
+        # 'Conversion failed when converting the varchar value '<message>' to data type int'.
+        # Typed VARCHAR, the lowest type precedence, so a CASE keeps its value's type (FLOAT,
+        # INT, a label's NVARCHAR) instead of converting every label to INT
+        return literals.cast(literals.cast(literals.string(REJECT_PREFIX + message), "INT"), "VARCHAR(1)")
+
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject`: already valid beside any type."""
+        return self.reject(message)
 
 
 class MySQLDialect(_NullNanDialect):
@@ -376,6 +409,10 @@ class MySQLDialect(_NullNanDialect):
         # no raise in a SELECT: an invalid JSON path fails the query (MySQL's error text does
         # not repeat the path, so the message is lost; the query still fails)
         return _call("JSON_EXTRACT", literals.string("{}"), literals.string(REJECT_PREFIX + message))
+
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject`: MySQL's CASE converts between any types."""
+        return self.reject(message)
 
 
 class RedshiftDialect(_NullNanDialect):

@@ -20,6 +20,7 @@ from emitters.sql.dialects import DIALECTS, get_dialect
 from emitters.sql.generation_dialects import GENERATION_DIALECTS
 from modelgen.compiler import lower
 from modelgen.errors import TargetCannotExpressError
+from modelgen.ir.types import DOUBLE, STRING
 
 GENERATED = tuple(GENERATION_DIALECTS)
 NO_INFINITY = ("tsql", "mysql", "redshift")
@@ -195,3 +196,17 @@ def test_doubles_are_never_decimal_literals() -> None:
         "oracle": "TO_BINARY_DOUBLE('0.1')",
     }
     assert {name: get_dialect(name).double_text(0.1) for name in GENERATED} == expected
+
+
+@pytest.mark.parametrize("dialect", GENERATED)
+def test_rejections_name_the_row_and_fit_beside_a_label(dialect: str) -> None:
+    generator = get_dialect(dialect)
+    for dtype in (DOUBLE, STRING):
+        text = generator.typed_reject("bad row", dtype).sql(dialect=generator.sqlglot_name)
+        assert "'modelgen row rejected: bad row'" in text
+        outer = sqlglot.parse_one(f"SELECT {text}", read=dialect).expressions[0]
+        if dtype is STRING and dialect in ("snowflake", "redshift", "tsql"):
+            # a double-typed arm beside a label would convert the label (or fail to unify)
+            assert isinstance(outer, exp.Cast) and outer.to.is_type(*exp.DataType.TEXT_TYPES), text
+        if dtype is STRING and dialect == "oracle":
+            assert isinstance(outer, exp.ToChar), text
