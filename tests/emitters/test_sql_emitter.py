@@ -193,7 +193,7 @@ def test_emitting_twice_is_byte_identical(dialect: str) -> None:
 def test_default_dialect_is_duckdb_and_unknown_is_an_error() -> None:
     assert SqlEmitter().emit(categorical_model(), EmitOptions()).manifest["dialect"] == "duckdb"
     with pytest.raises(ModelgenError, match="duckdb, sqlite"):
-        SqlEmitter().emit(categorical_model(), EmitOptions(dialect="oracle"))
+        SqlEmitter().emit(categorical_model(), EmitOptions(dialect="informix"))
 
 
 def _special_values(rng: random.Random) -> float | None:
