@@ -18,7 +18,11 @@ least ``2**1022``; there halving is exact, and ``a/2 + b/2`` is ``(a + b) / 2`` 
 so the sum overflows exactly when that half reaches ``2**1023``.
 
 The guards are SQL text (each operand's text appears ~10 times: the query builder binds operands
-bigger than a few nodes, see ``DUPLICATING_BINARY``): ~1.3 kB per ``*``/``/`` plus operands.
+bigger than a few nodes, see ``DUPLICATING_BINARY``): ~2.5 kB per ``*``/``/``. A constant operand's
+own tests are decided while emitting, and ``+ -`` with a constant below ``2**969`` (or ``* /`` with
+a constant zero, NaN or infinity) are plain. Measured on the 44 golden cases: PostgreSQL queries
+total 4.86 MB guarded vs 4.33 MB unguarded (x1.12; trees dominate); linear models grow x5-12
+(onehot_missing_category_ridge 1.6 kB -> 19.7 kB).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import struct
 
 from sqlglot import exp
 
-from emitters.sql import literals
+from emitters.sql import literals, ops
 
 _TWO52 = 2**52
 _INF = "CAST('Infinity' AS DOUBLE PRECISION)"
@@ -89,16 +93,49 @@ def _inside(x: str, low: float, high: float) -> str:
     return f"ABS({x}) >= {_double(low)} AND ABS({x}) <= {_double(high)}"
 
 
+def _never_raises(x: exp.Expression, small: float) -> bool:
+    # a constant zero, NaN or infinity (PostgreSQL never raises with such an operand), or for
+    # sums, a constant too small to push a finite double over the edge
+    value = literals.constant_value(x)
+    return value is not None and (not math.isfinite(value) or abs(value) < small)
+
+
+def _known(x: exp.Expression, low: float, high: float) -> bool | None:
+    # what _inside / _finite_nonzero would say of a constant, decided here (None: not a constant)
+    value = literals.constant_value(x)
+    return None if value is None else low <= abs(value) <= high
+
+
 _OVERFLOW = f"{2**54 - 1}"
 """``(2**54 - 1) * 2**970``: half-way between DBL_MAX and 2**1024, the least magnitude rounding to inf."""
 
 
-def _scaled_guard(a: str, b: str, operation: str, underflow: tuple[str, str], overflow: tuple[str, str]) -> str:
-    fast = f"{_inside(a, 2.0**-511, 2.0**511)} AND {_inside(b, 2.0**-511, 2.0**511)}"
-    special = f"NOT ({_finite_nonzero(a)} AND {_finite_nonzero(b)})"
+def _scaled_guard(
+    operands: tuple[exp.Expression, exp.Expression],
+    operation: str,
+    underflow: tuple[str, str],
+    overflow: tuple[str, str],
+) -> str:
+    # a finite non-zero constant operand's own range tests are decided here, not per row
+    fast_terms: list[str] = []
+    special_terms: list[str] = []
+    fast_possible = True
+    for expression in operands:
+        text = _text(expression)
+        known = _known(expression, 2.0**-511, 2.0**511)
+        if known is None:
+            fast_terms.append(_inside(text, 2.0**-511, 2.0**511))
+            special_terms.append(_finite_nonzero(text))
+        fast_possible = fast_possible and known is not False
+    arms = []
+    if fast_possible and fast_terms:
+        arms.append(f"WHEN {' AND '.join(fast_terms)} THEN {operation}")
+    if special_terms:
+        arms.append(f"WHEN NOT ({' AND '.join(special_terms)}) THEN {operation}")
+    a, b = (_text(x) for x in operands)
     sign = f"SIGN({a}) * SIGN({b})"  # +-1.0 * +-1.0: exact, never raises; * 0.0 / * inf neither
     return (
-        f"CASE WHEN {fast} THEN {operation} WHEN {special} THEN {operation} "
+        f"CASE {' '.join(arms)} "
         f"WHEN {underflow[0]} <= {underflow[1]} THEN {sign} * {_double(0.0)} "
         f"WHEN {overflow[0]} >= {overflow[1]} THEN {sign} * {_INF} ELSE {operation} END"
     )
@@ -106,6 +143,8 @@ def _scaled_guard(a: str, b: str, operation: str, underflow: tuple[str, str], ov
 
 def mul(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expression:
     """IEEE ``a * b`` in PostgreSQL: ``+-0`` where it underflows, ``+-inf`` where it overflows."""
+    if _never_raises(a_expression, 0.0) or _never_raises(b_expression, 0.0):
+        return ops.mul(a_expression, b_expression)
     a, b = _text(a_expression), _text(b_expression)
     ka, kb = _constant_bits(a_expression), _constant_bits(b_expression)
     ma, mb, ea, eb = _mantissa(a, ka), _mantissa(b, kb), _exponent(a, ka), _exponent(b, kb)
@@ -114,11 +153,13 @@ def mul(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expre
     g = f"({ea} + {eb} - 3120)"
     underflow = (f"{ma} * {mb} * {_pow2_pos(k)}", _pow2_neg(k))
     overflow = (f"{ma} * {mb} * {_pow2_pos(g)}", f"{_OVERFLOW} * {_pow2_neg(g)}")
-    return exp.Var(this=_scaled_guard(a, b, f"{a} * {b}", underflow, overflow))
+    return exp.Var(this=_scaled_guard((a_expression, b_expression), f"{a} * {b}", underflow, overflow))
 
 
 def div(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expression:
     """IEEE ``a / b`` in PostgreSQL for a non-zero ``b`` (zero divisors are the caller's)."""
+    if _never_raises(a_expression, 0.0) or _never_raises(b_expression, 0.0):
+        return ops.div(a_expression, b_expression)
     a, b = _text(a_expression), _text(b_expression)
     ka, kb = _constant_bits(a_expression), _constant_bits(b_expression)
     ma, mb, ea, eb = _mantissa(a, ka), _mantissa(b, kb), _exponent(a, ka), _exponent(b, kb)
@@ -127,7 +168,7 @@ def div(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expre
     g = f"({ea} - {eb} - 970)"
     underflow = (f"{ma} * {_pow2_pos(k)}", f"{mb} * {_pow2_neg(k)}")
     overflow = (f"{ma} * {_pow2_pos(g)}", f"{mb} * {_OVERFLOW} * {_pow2_neg(g)}")
-    return exp.Var(this=_scaled_guard(a, b, f"{a} / {b}", underflow, overflow))
+    return exp.Var(this=_scaled_guard((a_expression, b_expression), f"{a} / {b}", underflow, overflow))
 
 
 def _sum(a: str, b: str, operator: str) -> exp.Expression:
@@ -146,9 +187,13 @@ def _sum(a: str, b: str, operator: str) -> exp.Expression:
 
 def add(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expression:
     """IEEE ``a + b`` in PostgreSQL: ``+-inf`` where a finite sum overflows."""
+    if _never_raises(a_expression, 2.0**969) or _never_raises(b_expression, 2.0**969):
+        return ops.add(a_expression, b_expression)
     return _sum(_text(a_expression), _text(b_expression), "+")
 
 
 def sub(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expression:
     """IEEE ``a - b`` in PostgreSQL: ``+-inf`` where a finite difference overflows."""
+    if _never_raises(a_expression, 2.0**969) or _never_raises(b_expression, 2.0**969):
+        return ops.sub(a_expression, b_expression)
     return _sum(_text(a_expression), _text(b_expression), "-")
