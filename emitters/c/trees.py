@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from emitters.c import walk
 from emitters.c.literals import format_double, string_literal
+from emitters.common.trees import inline_from_inputs
 from modelgen.errors import ModelgenError
 from modelgen.ir import STRING, Model, Node, Split, TreeLeaf, topological_order
 
@@ -96,20 +97,6 @@ class FeatureVector:
         return sum(1 for is_string, _ in self.slots if is_string)
 
 
-def _row_direct(order: list[Node]) -> dict[Node, bool]:
-    """Per node (``order``: children first): can it be recomputed inline from the inputs (no TreeLeaf,
-    small when expanded)?"""
-    size: dict[Node, int] = {}
-    direct: dict[Node, bool] = {}
-    for node in order:
-        children = node.children
-        size[node] = min(MAX_FEATURE_NODES + 1, 1 + sum(size[c] for c in children))
-        direct[node] = (
-            not isinstance(node, TreeLeaf) and size[node] <= MAX_FEATURE_NODES and all(direct[c] for c in children)
-        )
-    return direct
-
-
 def tree_mode(extra: tuple[tuple[str, object], ...]) -> str:
     """The ``c_tree_mode`` option from ``EmitOptions.extra`` (default ``auto``), validated."""
     mode = "auto"
@@ -127,7 +114,7 @@ class TreePlan:
     def __init__(self, model: Model, mode: str) -> None:
         order = topological_order(model.roots)
         trees = [n for n in order if isinstance(n, TreeLeaf) and n.splits]
-        direct = _row_direct(order)
+        direct = inline_from_inputs(order, MAX_FEATURE_NODES)
         hoisted = [t for t in trees if all(direct[f] for f in t.features)]
         inline = [t for t in trees if not all(direct[f] for f in t.features)]
         self.trees: list[TreeLeaf] = hoisted + inline

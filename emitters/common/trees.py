@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelgen.ir import Split, TreeLeaf
+from modelgen.ir import Node, Split, TreeLeaf
+
+
+def inline_from_inputs(order: list[Node], max_nodes: int) -> dict[Node, bool]:
+    """Per node (``order``: children first): can it be recomputed inline from the inputs alone --
+    no ``TreeLeaf`` below it and at most ``max_nodes`` nodes when expanded as a tree?"""
+    size: dict[Node, int] = {}
+    direct: dict[Node, bool] = {}
+    for node in order:
+        children = node.children
+        size[node] = min(max_nodes + 1, 1 + sum(size[c] for c in children))
+        direct[node] = not isinstance(node, TreeLeaf) and size[node] <= max_nodes and all(direct[c] for c in children)
+    return direct
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from collections.abc import Callable
 import numpy as np
 
 from emitters.common.tree_tables import integer_code
+from emitters.common.trees import inline_from_inputs
 from emitters.common.walk import ISNAN, LOW, RAW, WalkPlan
 from modelgen.ir import DOUBLE, STRING, Model, Node, TreeLeaf, topological_order
 
@@ -65,26 +66,13 @@ _TYPES = {"b": "byte", "h": "short", "i": "int"}
 _NUMPY_TYPES = {"b": "i1", "h": ">i2", "i": ">i4"}
 
 
-def _direct(order: list[Node]) -> dict[Node, bool]:
-    """Per node (children first): computable inline from the inputs (no TreeLeaf, small when expanded)?"""
-    size: dict[Node, int] = {}
-    direct: dict[Node, bool] = {}
-    for node in order:
-        children = node.children
-        size[node] = min(MAX_FEATURE_NODES + 1, 1 + sum(size[c] for c in children))
-        direct[node] = (
-            not isinstance(node, TreeLeaf) and size[node] <= MAX_FEATURE_NODES and all(direct[c] for c in children)
-        )
-    return direct
-
-
 def walk_trees(model: Model) -> list[TreeLeaf] | None:
     """The routed trees of ``model`` in walk order if the walk applies to all of them, else None."""
     order = topological_order(model.roots)
     trees = [n for n in order if isinstance(n, TreeLeaf) and n.splits]
     if not trees:
         return None
-    direct = _direct(order)
+    direct = inline_from_inputs(order, MAX_FEATURE_NODES)
     for tree in trees:
         if any(feature.dtype is STRING or not direct[feature] for feature in tree.features):
             return None
