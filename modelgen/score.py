@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -22,6 +21,7 @@ from emitters.base import EmitOptions
 from emitters.sql.dialects import REJECT_PREFIX
 from modelgen.errors import InputRowError, ModelgenError
 from modelgen.ir import STRING, Model
+from modelgen.numerics import format_double
 from modelgen.verify import NUMBER_GRAMMAR
 
 ROW = "__mg_score_row"
@@ -75,19 +75,6 @@ def quote(name: str) -> str:
 def string_literal(text: str) -> str:
     """A single-quoted DuckDB string literal."""
     return "'" + text.replace("'", "''") + "'"
-
-
-def format_double(value: float) -> str:
-    """The runner protocol's double: shortest round trip, ``NaN``, ``Infinity``, ``-Infinity``.
-
-    >>> [format_double(v) for v in (0.1, -0.0, float("nan"), float("-inf"))]
-    ['0.1', '-0.0', 'NaN', '-Infinity']
-    """
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
 
 
 def format_cell(value: Any) -> str:

@@ -25,7 +25,7 @@ from modelgen.cli import main
 from modelgen.compiler import lower
 from modelgen.ir import STRING
 from modelgen.ir.evaluate import evaluate
-from modelgen.score import format_double
+from modelgen.numerics import format_double
 
 ROWS = 53
 KEY = 'id, "quoted"'

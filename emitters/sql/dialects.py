@@ -8,7 +8,6 @@ PostgreSQL, Spark, ... are meant to be added the same way (one class, one ``DIAL
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -17,6 +16,7 @@ from sqlglot import exp
 from emitters.sql import literals, ops, postgres_range
 from modelgen.errors import ModelgenError
 from modelgen.ir.types import BOOL, DOUBLE, INT, STRING, DType
+from modelgen.numerics import format_double
 
 UnaryBuilder = Callable[["SqlDialect", exp.Expression], exp.Expression]
 BinaryBuilder = Callable[["SqlDialect", exp.Expression, exp.Expression], exp.Expression]
@@ -404,12 +404,9 @@ def postgres_double_text(value: float) -> str:
 
 
 def _postgres_double_digits(value: float) -> str:
-    # repr: the shortest digits that read back to the same bits
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
+    # float8 input reads the shortest round-trip digits and the words NaN / Infinity / -Infinity:
+    # exactly the runner protocol's text of a double
+    return format_double(value)
 
 
 class PostgresDialect(SqlDialect):
