@@ -79,12 +79,32 @@ def _ieee_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.
     )
 
 
-class _IeeeNanDialect(SqlDialect):
+class _GenerationDialect(SqlDialect):
+    """What every generation-only dialect shares: no float32 type, and a row rejection that is
+    typed like the value it stands beside, unless the engine's raising expression is untyped."""
+
+    supports_float32 = False
+    reject_is_untyped: ClassVar[bool] = False
+    """True where :meth:`reject` is already valid beside a value of any type (a raising call
+    without a type of its own, a VARCHAR of the lowest precedence, a CASE that converts)."""
+
+    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
+        """:meth:`reject` as a value of ``dtype``: a CASE arm beside a string must be a string
+        (PostgreSQL-like engines and Oracle do not unify a double arm with a text one); the
+        inner conversion raises before the outer one runs."""
+        if self.reject_is_untyped:
+            return self.reject(message)
+        return _typed(self, self.reject(message), dtype)
+
+    def round_float32(self, value: exp.Expression) -> exp.Expression:
+        raise TargetCannotExpressError(f"SQL dialect {self.name!r} has no float32 type: cannot round to float32")
+
+
+class _IeeeNanDialect(_GenerationDialect):
     """Engines whose doubles hold NaN and +-inf; missing inputs are read as NaN."""
 
     max_depth = 16
     max_case_nesting = 32
-    supports_float32 = False
     # NaN sorts above every number and NaN = NaN (Snowflake, Oracle, like PostgreSQL);
     # IEEE engines (BigQuery, Trino) override with all-FALSE comparisons
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
@@ -116,15 +136,6 @@ class _IeeeNanDialect(SqlDialect):
         )
         return self.cast_double(text)
 
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject` as a value of ``dtype``: a CASE arm beside a string must be a string
-        (PostgreSQL-like engines and Oracle do not unify a double arm with a text one); the
-        inner conversion raises before the outer one runs."""
-        return _typed(self, self.reject(message), dtype)
-
-    def round_float32(self, value: exp.Expression) -> exp.Expression:
-        raise TargetCannotExpressError(f"SQL dialect {self.name!r} has no float32 type: cannot round to float32")
-
 
 def _typed(dialect: SqlDialect, rejected: exp.Expression, dtype: DType) -> exp.Expression:
     if dtype is DOUBLE or dtype is not STRING:
@@ -149,6 +160,7 @@ class BigQueryDialect(_IeeeNanDialect):
     (``IEEE_DIVIDE`` does not), ``EXP``/``LN``/``SQRT``/``POW`` raise outside their domain."""
 
     name = "bigquery"
+    reject_is_untyped = True  # the raising call has no type of its own
     sqlglot_name = "bigquery"
     double_type = "DOUBLE"  # printed FLOAT64 by sqlglot
     MISSING_COMPARES = _IEEE_COMPARES
@@ -167,10 +179,6 @@ class BigQueryDialect(_IeeeNanDialect):
 
     def reject(self, message: str) -> exp.Expression:
         return _call("ERROR", literals.string(REJECT_PREFIX + message))
-
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject`: the raising call has no type of its own."""
-        return self.reject(message)
 
 
 class SnowflakeDialect(_IeeeNanDialect):
@@ -191,6 +199,7 @@ class TrinoDialect(_IeeeNanDialect):
     differ from glibc by 1 ULP (not bit-exact, like Spark)."""
 
     name = "trino"
+    reject_is_untyped = True  # the raising call has no type of its own
     sqlglot_name = "trino"
     double_type = "DOUBLE"
     MISSING_COMPARES = _IEEE_COMPARES
@@ -208,10 +217,6 @@ class TrinoDialect(_IeeeNanDialect):
 
     def reject(self, message: str) -> exp.Expression:
         return _call("FAIL", literals.string(REJECT_PREFIX + message))
-
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject`: the raising call has no type of its own."""
-        return self.reject(message)
 
 
 class OracleDialect(_IeeeNanDialect):
@@ -332,12 +337,11 @@ def _null_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.
     return exp.Case(ifs=[exp.If(this=less, true=dialect.nan())], default=exp.Pow(this=a, expression=b))
 
 
-class _NullNanDialect(SqlDialect):
+class _NullNanDialect(_GenerationDialect):
     """Engines without NaN and infinities: NULL is the NaN (arithmetic propagates it)."""
 
     max_depth = 8
     max_case_nesting = 16
-    supports_float32 = False
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"exp": _null_exp, "log": _null_log, "sqrt": _null_sqrt}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _null_div, "pow": _null_pow}
     DUPLICATING_UNARY = frozenset({"exp", "log", "log1p", "expm1", "sqrt"})
@@ -366,19 +370,13 @@ class _NullNanDialect(SqlDialect):
     def read_double(self, column: exp.Expression, input_name: str) -> exp.Expression:
         return self.cast_double(column)
 
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject` as a value of ``dtype`` (see :meth:`_IeeeNanDialect.typed_reject`)."""
-        return _typed(self, self.reject(message), dtype)
-
-    def round_float32(self, value: exp.Expression) -> exp.Expression:
-        raise TargetCannotExpressError(f"SQL dialect {self.name!r} has no float32 type: cannot round to float32")
-
 
 class TsqlDialect(_NullNanDialect):
     """SQL Server (2022+: ``IS [NOT] DISTINCT FROM``): FLOAT = FLOAT(53), no NaN/inf; x/0,
     ``LOG(0)``, ``EXP`` overflow raise (guarded); CASE nests at most 10 levels (error 125)."""
 
     name = "tsql"
+    reject_is_untyped = True  # a VARCHAR of the lowest type precedence
     sqlglot_name = "tsql"
     double_type = "FLOAT"
     # documented (MSSQLSERVER_125): 10 nested CASE levels; tree CASEs nest <= 6 (flat paths
@@ -392,16 +390,13 @@ class TsqlDialect(_NullNanDialect):
         # INT, a label's NVARCHAR) instead of converting every label to INT
         return literals.cast(literals.cast(literals.string(REJECT_PREFIX + message), "INT"), "VARCHAR(1)")
 
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject`: already valid beside any type."""
-        return self.reject(message)
-
 
 class MySQLDialect(_NullNanDialect):
     """MySQL 8.0.17+: DOUBLE, no NaN/inf; x/0 and ``LN(0)`` are NULL, ``EXP`` overflow raises
     (guarded); ``<repr>E0`` is a DOUBLE literal (dtoa, correctly rounded)."""
 
     name = "mysql"
+    reject_is_untyped = True  # MySQL's CASE converts between any types
     sqlglot_name = "mysql"
     double_type = "DOUBLE"
 
@@ -409,10 +404,6 @@ class MySQLDialect(_NullNanDialect):
         # no raise in a SELECT: an invalid JSON path fails the query (MySQL's error text does
         # not repeat the path, so the message is lost; the query still fails)
         return _call("JSON_EXTRACT", literals.string("{}"), literals.string(REJECT_PREFIX + message))
-
-    def typed_reject(self, message: str, dtype: DType) -> exp.Expression:
-        """:meth:`reject`: MySQL's CASE converts between any types."""
-        return self.reject(message)
 
 
 class RedshiftDialect(_NullNanDialect):
