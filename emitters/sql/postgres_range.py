@@ -141,13 +141,18 @@ def _scaled_guard(
     )
 
 
+def _bits_of(a_expression: exp.Expression, b_expression: exp.Expression) -> tuple[str, str, str, str, str, str]:
+    """SQL texts of both operands, then their mantissas M and exponents E (``|x| = M * 2**(E - 1075)``)."""
+    a, b = _text(a_expression), _text(b_expression)
+    ka, kb = _constant_bits(a_expression), _constant_bits(b_expression)
+    return a, b, _mantissa(a, ka), _mantissa(b, kb), _exponent(a, ka), _exponent(b, kb)
+
+
 def mul(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expression:
     """IEEE ``a * b`` in PostgreSQL: ``+-0`` where it underflows, ``+-inf`` where it overflows."""
     if _never_raises(a_expression, 0.0) or _never_raises(b_expression, 0.0):
         return ops.mul(a_expression, b_expression)
-    a, b = _text(a_expression), _text(b_expression)
-    ka, kb = _constant_bits(a_expression), _constant_bits(b_expression)
-    ma, mb, ea, eb = _mantissa(a, ka), _mantissa(b, kb), _exponent(a, ka), _exponent(b, kb)
+    a, b, ma, mb, ea, eb = _bits_of(a_expression, b_expression)
     # |a * b| = ma * mb * 2**(ea + eb - 2150); underflow: <= 2**-1075; overflow: >= OVERFLOW * 2**970
     k = f"({ea} + {eb} - 1075)"
     g = f"({ea} + {eb} - 3120)"
@@ -160,9 +165,7 @@ def div(a_expression: exp.Expression, b_expression: exp.Expression) -> exp.Expre
     """IEEE ``a / b`` in PostgreSQL for a non-zero ``b`` (zero divisors are the caller's)."""
     if _never_raises(a_expression, 0.0) or _never_raises(b_expression, 0.0):
         return ops.div(a_expression, b_expression)
-    a, b = _text(a_expression), _text(b_expression)
-    ka, kb = _constant_bits(a_expression), _constant_bits(b_expression)
-    ma, mb, ea, eb = _mantissa(a, ka), _mantissa(b, kb), _exponent(a, ka), _exponent(b, kb)
+    a, b, ma, mb, ea, eb = _bits_of(a_expression, b_expression)
     # |a / b| = ma / mb * 2**(ea - eb); underflow: <= 2**-1075; overflow: >= OVERFLOW * 2**970
     k = f"({ea} - {eb} + 1075)"
     g = f"({ea} - {eb} - 970)"
