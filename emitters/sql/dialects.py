@@ -48,6 +48,9 @@ class SqlDialect:
     materialize_layers: ClassVar[bool] = False
     """Write layers ``AS MATERIALIZED``: needed where the planner would substitute a layer's
     expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
+    rewrite_infinities: ClassVar[bool] = False
+    """Rewrite comparisons against +-inf constants before building (``emitters/sql/infinities.py``):
+    for engines that cannot write an infinity (and where no value is ever infinite)."""
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {}
     DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset({"log1p", "expm1"})
@@ -505,10 +508,17 @@ def _generation_dialects() -> dict[str, type[SqlDialect]]:
     return GENERATION_DIALECTS
 
 
+def _spark_dialect() -> type[SqlDialect]:
+    from emitters.sql.spark_dialect import SparkDialect  # imports this module
+
+    return SparkDialect
+
+
 DIALECTS: dict[str, type[SqlDialect]] = {
     "duckdb": DuckDBDialect,
     "sqlite": SQLiteDialect,
     "postgres": PostgresDialect,
+    "spark": _spark_dialect(),
     **_generation_dialects(),
 }
 """Every supported dialect by its ``--dialect`` name."""

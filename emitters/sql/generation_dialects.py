@@ -342,6 +342,8 @@ class _NullNanDialect(_GenerationDialect):
 
     max_depth = 8
     max_case_nesting = 16
+    # `abs(x) < inf` range checks and `x <= inf` tree splits need no infinity: no value is infinite
+    rewrite_infinities = True
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"exp": _null_exp, "log": _null_log, "sqrt": _null_sqrt}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _null_div, "pow": _null_pow}
     DUPLICATING_UNARY = frozenset({"exp", "log", "log1p", "expm1", "sqrt"})

@@ -23,6 +23,7 @@ from sqlglot import exp
 from emitters.common.schedule import schedule
 from emitters.sql import literals, ops, tables
 from emitters.sql.dialects import SqlDialect
+from emitters.sql.infinities import without_infinite_comparisons
 from emitters.sql.visitor import build_node, case_when, child_copies
 from modelgen.errors import ModelgenError
 from modelgen.ir import (
@@ -209,6 +210,8 @@ def _bind_forest(
 
 def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, ...]) -> exp.Select:
     """The scoring SELECT for ``model`` (already :func:`prepare`-d) in ``dialect``."""
+    if dialect.rewrite_infinities:
+        model = without_infinite_comparisons(model)
     output_names = [o.name for o in model.outputs]
     for key in keys:
         if key in output_names:

@@ -80,13 +80,10 @@ def _log1p(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
     one = dialect.double(1.0)
     u = ops.add(dialect.double(1.0), _copy(x))
     ratio = ops.div(_dialect_unary(dialect, "log", u), ops.sub(u.copy(), one.copy()))
-    return exp.Case(
-        ifs=[
-            exp.If(this=ops.compare(exp.EQ, u.copy(), one.copy()), true=_copy(x)),
-            exp.If(this=ops.compare(exp.EQ, _copy(x), dialect.double(float("inf"))), true=_copy(x)),
-        ],
-        default=ops.mul(_copy(x), ratio),
-    )
+    ifs = [exp.If(this=ops.compare(exp.EQ, u.copy(), one.copy()), true=_copy(x))]
+    if not dialect.rewrite_infinities:  # else no value is infinite (emitters/sql/infinities.py)
+        ifs.append(exp.If(this=ops.compare(exp.EQ, _copy(x), dialect.double(float("inf"))), true=_copy(x)))
+    return exp.Case(ifs=ifs, default=ops.mul(_copy(x), ratio))
 
 
 def _expm1(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
@@ -94,12 +91,14 @@ def _expm1(dialect: SqlDialect, x: exp.Expression) -> exp.Expression:
     one = dialect.double(1.0)
     u = exp.Exp(this=_copy(x))
     u_minus_1 = ops.sub(u, one)
+    ifs = [
+        exp.If(this=ops.compare(exp.EQ, u.copy(), one.copy()), true=_copy(x)),
+        exp.If(this=ops.compare(exp.EQ, u_minus_1.copy(), dialect.double(-1.0)), true=dialect.double(-1.0)),
+    ]
+    if not dialect.rewrite_infinities:  # else no value is infinite (emitters/sql/infinities.py)
+        ifs.append(exp.If(this=ops.compare(exp.EQ, u.copy(), dialect.double(float("inf"))), true=u.copy()))
     return exp.Case(
-        ifs=[
-            exp.If(this=ops.compare(exp.EQ, u.copy(), one.copy()), true=_copy(x)),
-            exp.If(this=ops.compare(exp.EQ, u_minus_1.copy(), dialect.double(-1.0)), true=dialect.double(-1.0)),
-            exp.If(this=ops.compare(exp.EQ, u.copy(), dialect.double(float("inf"))), true=u.copy()),
-        ],
+        ifs=ifs,
         default=ops.mul(u_minus_1.copy(), ops.div(_copy(x), _dialect_unary(dialect, "log", u.copy()))),
     )
 
