@@ -13,8 +13,10 @@ from typing import ClassVar
 
 from sqlglot import exp
 
-from emitters.sql import literals, ops, postgres_range
+from emitters.sql import literals, ops, postgres_range, postgres_sum
+from emitters.sql.names import IdentifierRules
 from modelgen.errors import ModelgenError
+from modelgen.ir.nodes import Node
 from modelgen.ir.types import BOOL, DOUBLE, INT, STRING, DType
 from modelgen.numerics import format_double
 
@@ -56,6 +58,10 @@ class SqlDialect:
     DUPLICATING_UNARY: ClassVar[frozenset[str]] = frozenset({"log1p", "expm1"})
     """Unary ops whose SQL mentions the argument more than once (the argument is then bound)."""
     DUPLICATING_BINARY: ClassVar[frozenset[str]] = frozenset({"max", "min"})
+    identifier_rules: ClassVar[IdentifierRules] = IdentifierRules()
+    """The engine's rules for result column names (length, case, characters: ``names.py``)."""
+    DUPLICATING_SUM: ClassVar[bool] = False
+    """True where :meth:`build_sum` mentions a term more than once (terms are then bound)."""
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
         "le": None, "lt": None, "gt": None, "ge": None, "in": None, "notin": None
     }
@@ -101,6 +107,11 @@ class SqlDialect:
         """Round a double to the nearest float32 (ties to even), kept as a double; +-inf on overflow."""
         raise NotImplementedError
 
+    def build_sum(self, terms: tuple[Node, ...], args: list[exp.Expression]) -> exp.Expression | None:
+        """A double ``Sum`` of ``terms`` (built as ``args``), left to right; None: the plain
+        ``a + b + c`` (engines whose ``+`` is IEEE)."""
+        return None
+
     def nan(self) -> exp.Expression:
         """This engine's NaN."""
         return self.double(float("nan"))
@@ -130,6 +141,8 @@ class DuckDBDialect(SqlDialect):
     max_case_nesting = 100
     # a nested CASE costs ~100-200 us of planning per split; node arrays are planned in O(depth)
     table_trees = True
+    # names compare ignoring ASCII case: CREATE VIEW renames "a" after "A" to "a_1" (measured)
+    identifier_rules = IdentifierRules(case="ascii")
 
     # NaN sorts above everything in DuckDB and GREATEST keeps its first argument on ties, so
     # GREATEST(a, b) is exactly numpy.maximum here, and -GREATEST(-a, -b) numpy.minimum; unlike
@@ -240,6 +253,8 @@ class SQLiteDialect(SqlDialect):
     max_case_nesting = 10
     supports_float32 = False
     materialize_layers = True
+    # names compare ignoring ASCII case: CREATE VIEW renames "a" after "A" to "a:1" (measured)
+    identifier_rules = IdentifierRules(case="ascii")
     UNARY_OVERRIDES: ClassVar[dict[str, UnaryBuilder]] = {"neg": _sqlite_neg, "abs": _sqlite_abs, "log": _sqlite_log}
     BINARY_OVERRIDES: ClassVar[dict[str, BinaryBuilder]] = {"div": _sqlite_div, "pow": _sqlite_pow}
     DUPLICATING_UNARY = frozenset({"log", "log1p", "expm1"})
@@ -417,8 +432,7 @@ class PostgresDialect(SqlDialect):
     but exp/ln/sqrt/division/power *raise* where IEEE gives inf/0/NaN: those are guarded.
     Missing inputs (NULL) are read as NaN, the only missing value inside the query.
     Binary ``+ - * /`` are guarded exactly against PostgreSQL's "value out of range" errors
-    (``postgres_range``). Known limit: a flat n-ary ``Sum`` (``a + b + c``) is not guarded, so a
-    partial sum of finite terms overflowing to inf still raises "overflow"."""
+    (``postgres_range``), and so are n-ary sums, left to right (``postgres_sum``)."""
 
     name = "postgres"
     sqlglot_name = "postgres"
@@ -426,6 +440,8 @@ class PostgresDialect(SqlDialect):
     max_depth = 24
     supports_float32 = True
     max_case_nesting = 64
+    # NAMEDATALEN - 1: a longer name is silently truncated (two outputs could become one)
+    identifier_rules = IdentifierRules(max_length=63, unit="bytes")
     # PostgreSQL inlines a CTE used once and pulls the subquery up, substituting expressions
     # into every use: exponential on chains without MATERIALIZED
     materialize_layers = True
@@ -445,9 +461,14 @@ class PostgresDialect(SqlDialect):
     }
     DUPLICATING_UNARY = frozenset({"exp", "expm1", "log", "log1p", "sqrt"})
     DUPLICATING_BINARY = frozenset({"add", "sub", "mul", "div", "pow"})
+    DUPLICATING_SUM = True
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
         "le": False, "lt": False, "gt": True, "ge": True, "in": False, "notin": True
     }
+
+    def build_sum(self, terms: tuple[Node, ...], args: list[exp.Expression]) -> exp.Expression | None:
+        # a partial sum overflowing to inf raises "value out of range: overflow": exact guard
+        return postgres_sum.build_sum(terms, args, self.double)
 
     def double(self, value: float) -> exp.Expression:
         built = literals.cast(literals.string(_postgres_double_digits(value)), "DOUBLE PRECISION")

@@ -36,6 +36,7 @@ from emitters.sql.dialects import (
     _pg_pow,
     _pg_sqrt,
 )
+from emitters.sql.names import IdentifierRules
 from modelgen.errors import TargetCannotExpressError
 from modelgen.ir.types import DOUBLE, STRING, DType
 
@@ -160,6 +161,8 @@ class BigQueryDialect(_IeeeNanDialect):
     (``IEEE_DIVIDE`` does not), ``EXP``/``LN``/``SQRT``/``POW`` raise outside their domain."""
 
     name = "bigquery"
+    # 300 characters, case-insensitive; flexible column names exclude this punctuation
+    identifier_rules = IdentifierRules(max_length=300, case="unicode", forbidden='!"$()*,./;?@[\\]^`{}~')
     reject_is_untyped = True  # the raising call has no type of its own
     sqlglot_name = "bigquery"
     double_type = "DOUBLE"  # printed FLOAT64 by sqlglot
@@ -186,6 +189,7 @@ class SnowflakeDialect(_IeeeNanDialect):
     division by zero and ``LN(0)`` raise: guarded."""
 
     name = "snowflake"
+    identifier_rules = IdentifierRules(max_length=255)  # quoted names are case-sensitive
     sqlglot_name = "snowflake"
     double_type = "DOUBLE"
 
@@ -199,6 +203,7 @@ class TrinoDialect(_IeeeNanDialect):
     differ from glibc by 1 ULP (not bit-exact, like Spark)."""
 
     name = "trino"
+    identifier_rules = IdentifierRules(case="lower")  # Trino lower-cases every name, quoted too
     reject_is_untyped = True  # the raising call has no type of its own
     sqlglot_name = "trino"
     double_type = "DOUBLE"
@@ -224,6 +229,7 @@ class OracleDialect(_IeeeNanDialect):
     NaN = NaN and NaN sorts above +inf; guards as PostgreSQL's. Needs 23ai (BOOLEAN in SQL)."""
 
     name = "oracle"
+    identifier_rules = IdentifierRules(max_length=128, unit="bytes")  # 12.2+; quoted: case-sensitive
     sqlglot_name = "oracle"
     double_type = "BINARY_DOUBLE"
 
@@ -378,6 +384,8 @@ class TsqlDialect(_NullNanDialect):
     ``LOG(0)``, ``EXP`` overflow raise (guarded); CASE nests at most 10 levels (error 125)."""
 
     name = "tsql"
+    # sysname is NVARCHAR(128); the default collation compares names ignoring case and trailing spaces
+    identifier_rules = IdentifierRules(max_length=128, case="unicode", trailing_spaces="ignored")
     reject_is_untyped = True  # a VARCHAR of the lowest type precedence
     sqlglot_name = "tsql"
     double_type = "FLOAT"
@@ -398,6 +406,8 @@ class MySQLDialect(_NullNanDialect):
     (guarded); ``<repr>E0`` is a DOUBLE literal (dtoa, correctly rounded)."""
 
     name = "mysql"
+    # a view's column names: 64 characters, case-insensitive, BMP only, no trailing space
+    identifier_rules = IdentifierRules(max_length=64, case="unicode", trailing_spaces="refused", bmp_only=True)
     reject_is_untyped = True  # MySQL's CASE converts between any types
     sqlglot_name = "mysql"
     double_type = "DOUBLE"
@@ -413,6 +423,8 @@ class RedshiftDialect(_NullNanDialect):
     supported); x/0 raises, guarded; literals as PostgreSQL's ``CAST('…' AS DOUBLE PRECISION)``."""
 
     name = "redshift"
+    # 127 bytes; folded to lower case unless enable_case_sensitive_identifier is on
+    identifier_rules = IdentifierRules(max_length=127, unit="bytes", case="lower")
     sqlglot_name = "redshift"
     double_type = "DOUBLE PRECISION"
 

@@ -24,6 +24,7 @@ from emitters.common.schedule import schedule
 from emitters.sql import literals, ops, tables
 from emitters.sql.dialects import SqlDialect
 from emitters.sql.infinities import without_infinite_comparisons
+from emitters.sql.names import check_result_columns
 from emitters.sql.visitor import build_node, case_when, child_copies
 from modelgen.errors import ModelgenError
 from modelgen.ir import (
@@ -218,6 +219,7 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
             raise ModelgenError(f"key column {key!r} has the same name as an output of the model")
     if len(set(keys)) != len(keys):
         raise ModelgenError(f"key columns must be distinct, got {list(keys)}")
+    check_result_columns(keys, output_names, dialect.name, dialect.identifier_rules)
 
     columns: dict[Node, str] = {}
     layer0: list[exp.Expression] = []

@@ -159,6 +159,10 @@ def _binary(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.
 
 
 def _sum(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
+    if node.dtype is DOUBLE:
+        guarded = dialect.build_sum(typing.cast(Sum, node).terms, args)
+        if guarded is not None:
+            return guarded
     # a left-nested tree prints as `a + b + c`, which SQL parses back left-associatively
     total = args[0]
     for term in args[1:]:
@@ -336,5 +340,7 @@ def child_copies(node: Node, dialect: SqlDialect) -> int:
     if isinstance(node, Unary) and node.op in dialect.DUPLICATING_UNARY:
         return 3
     if isinstance(node, Binary) and node.op in dialect.DUPLICATING_BINARY:
+        return 4
+    if isinstance(node, Sum) and dialect.DUPLICATING_SUM:
         return 4
     return 1
