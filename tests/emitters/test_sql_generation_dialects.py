@@ -19,7 +19,7 @@ from sqlglot import exp
 from emitters.sql.dialects import DIALECTS, get_dialect
 from emitters.sql.generation_dialects import GENERATION_DIALECTS
 from modelgen.compiler import lower
-from modelgen.errors import TargetCannotExpressError
+from modelgen.errors import ModelgenError, TargetCannotExpressError
 from modelgen.ir.types import DOUBLE, STRING
 
 GENERATED = tuple(GENERATION_DIALECTS)
@@ -170,6 +170,11 @@ def test_ir_samples_parse_back(dialect: str) -> None:
             sql = compile_query(model, dialect, keys=())
         except TargetCannotExpressError as error:
             assert dialect in NO_INFINITY and "has no infinity" in str(error), str(error)
+            continue
+        except ModelgenError as error:
+            # the categorical sample's class label O'Brien"; ... names an output these engines
+            # would lower-case (Trino, Redshift) or refuse (BigQuery's punctuation): emitters/sql/names.py
+            assert dialect in ("bigquery", "trino", "redshift") and "output name" in str(error), str(error)
             continue
         sqlglot.parse_one(sql, read=dialect)
 
