@@ -141,6 +141,8 @@ class DuckDBDialect(SqlDialect):
     max_case_nesting = 100
     # a nested CASE costs ~100-200 us of planning per split; node arrays are planned in O(depth)
     table_trees = True
+    # CASE trees: a missing guard is one comparison of the negated feature (trees.py, _NEGATED)
+    negated_nan_guards = True
     # names compare ignoring ASCII case: CREATE VIEW renames "a" after "A" to "a_1" (measured)
     identifier_rules = IdentifierRules(case="ascii")
 
