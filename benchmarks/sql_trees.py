@@ -49,7 +49,52 @@ from modelgen.ir.evaluate import evaluate
 N_FEATURES = 20
 
 
+def _connect_postgres(rows: list[dict[str, Any]]) -> Any:
+    """A connection to the throwaway cluster with temporary table ``input`` holding ``rows``."""
+    import psycopg
+
+    from modelgen.engines.pg_cluster import get_cluster
+
+    connection = psycopg.connect(get_cluster().conninfo, autocommit=True)
+    columns = ", ".join(f'"x{i}" DOUBLE PRECISION' for i in range(N_FEATURES))
+    connection.execute(f'CREATE TEMPORARY TABLE "input" ("{ROW_KEY}" BIGINT, {columns})')
+    with connection.cursor() as cursor, cursor.copy('COPY "input" FROM STDIN') as copy:
+        for i, row in enumerate(rows):
+            copy.write_row([i, *(row[f"x{j}"] for j in range(N_FEATURES))])
+    connection.execute('ANALYZE "input"')
+    return connection
+
+
+class _SparkConnection:
+    """Spark's session behind the three calls this script makes (execute, fetchall, close)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        from pyspark.sql.types import DoubleType, LongType, StructField, StructType
+
+        from modelgen.engines.spark_engine import get_session
+
+        self.session = get_session()
+        fields = [StructField(ROW_KEY, LongType())] + [StructField(f"x{i}", DoubleType()) for i in range(N_FEATURES)]
+        values = [(i, *(row[f"x{j}"] for j in range(N_FEATURES))) for i, row in enumerate(rows)]
+        self.session.createDataFrame(values, schema=StructType(fields)).createOrReplaceTempView("input")
+        self.frame: Any = None
+
+    def execute(self, query: str) -> _SparkConnection:
+        self.frame = self.session.sql(query.strip().rstrip(";"))
+        return self
+
+    def fetchall(self) -> list[Any]:
+        return [tuple(row) for row in self.frame.collect()]
+
+    def close(self) -> None:
+        self.session.catalog.dropTempView("input")
+
+
 def _connect(dialect: str, rows: list[dict[str, Any]]) -> Any:
+    if dialect == "postgres":
+        return _connect_postgres(rows)
+    if dialect == "spark":
+        return _SparkConnection(rows)
     connection = duckdb.connect(config={"threads": 1}) if dialect == "duckdb" else sqlite3.connect(":memory:")
     real = "DOUBLE" if dialect == "duckdb" else "REAL"
     columns = ", ".join(f'"x{i}" {real}' for i in range(N_FEATURES))
@@ -73,6 +118,12 @@ def _plan(connection: Any, dialect: str, query: str) -> str:
         planned = f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU, parse {parsed:.2f} s)"
         connection.execute("DEALLOCATE modelgen_plan")
         return planned
+    if dialect == "postgres":  # parse, analyze and plan; EXPLAIN without VERBOSE prints no expressions
+        connection.execute("EXPLAIN " + query).fetchall()
+        return f"{time.perf_counter() - wall:.2f} s"
+    if dialect == "spark":  # parse and analyze (session.sql), then optimize and plan physically
+        connection.execute(query).frame._jdf.queryExecution().executedPlan()
+        return f"{time.perf_counter() - wall:.2f} s"
     # prepare (and one step of the EXPLAIN listing: fetching it all would turn every VDBE
     # opcode into a Python row, seconds on a forest)
     connection.execute("EXPLAIN " + query).fetchone()
@@ -81,6 +132,10 @@ def _plan(connection: Any, dialect: str, query: str) -> str:
 
 def _run(connection: Any, query: str) -> tuple[list[Any], str]:
     wall, cpu = time.perf_counter(), time.process_time()
+    if hasattr(connection, "cursor") and not isinstance(connection, (sqlite3.Connection, duckdb.DuckDBPyConnection)):
+        with connection.cursor(binary=True) as cursor:  # PostgreSQL: float8 as its 64 bits
+            got = cursor.execute(query).fetchall()
+        return got, f"{time.perf_counter() - wall:.2f} s (server time; client CPU {time.process_time() - cpu:.2f} s)"
     got = connection.execute(query).fetchall()
     return got, f"{time.perf_counter() - wall:.2f} s ({time.process_time() - cpu:.2f} s CPU)"
 
@@ -215,7 +270,7 @@ def main() -> None:
     parser.add_argument("--boosting", action="store_true")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--check", type=int, default=200, help="rows compared with the IR interpreter")
-    parser.add_argument("--dialect", action="append", choices=["duckdb", "sqlite"])
+    parser.add_argument("--dialect", action="append", choices=["duckdb", "sqlite", "postgres", "spark"])
     parser.add_argument("--duckdb-case", action="store_true", help="DuckDB trees as nested CASEs, not node tables")
     args = parser.parse_args()
     if args.duckdb_case:
@@ -242,7 +297,7 @@ def main() -> None:
         planned = _plan(connection, dialect, query)
         got, ran = _run(connection, query)
         stored = [dict(zip([f"x{j}" for j in range(N_FEATURES)], r[1:])) for r in connection.execute(
-            'SELECT * FROM "input" ORDER BY 1').fetchall()[: args.check]]
+            'SELECT * FROM input ORDER BY 1').fetchall()[: args.check]]
         got.sort(key=lambda r: int(r[0]))
         bad = sum(
             _bits(evaluate(model, row)["prediction"]) != _bits(out[1]) for row, out in zip(stored, got[: args.check])
