@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from modelgen.engines import duckdb_engine, postgres_engine, sqlite_engine
+from modelgen.engines import duckdb_engine, postgres_engine, spark_engine, sqlite_engine
 from modelgen.errors import ModelgenError
 from modelgen.ir.types import DOUBLE, STRING, DType
 
@@ -28,6 +28,7 @@ ENGINES: dict[str, tuple[Runner, dict[DType, str]]] = {
     "duckdb": (duckdb_engine.run, {DOUBLE: "DOUBLE", STRING: "VARCHAR"}),
     "sqlite": (sqlite_engine.run, {DOUBLE: "REAL", STRING: "TEXT"}),
     "postgres": (postgres_engine.run, {DOUBLE: "DOUBLE PRECISION", STRING: "TEXT"}),
+    "spark": (spark_engine.run, {DOUBLE: "DOUBLE", STRING: "STRING"}),
 }
 """dialect -> (runner, column type per input dtype). PostgreSQL etc. add one line here."""
 
