@@ -23,6 +23,7 @@ _LOCK = threading.Lock()
 
 SPARK_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # its progress bar would garble verify's stderr
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.driver.bindAddress": "127.0.0.1",
