@@ -300,7 +300,10 @@ def measure(spec: Spec, args: argparse.Namespace, connection: Any, frame: pd.Dat
 
     default_threads = int(connection.execute("SELECT current_setting('threads')").fetchone()[0])
     thread_counts = sorted({default_threads, 1}, reverse=True)
-    strategies: list[tuple[str, bool | None]] = [("table", True), ("case", False)] if spec.trees else [("-", None)]
+    known = {"table": True, "case": False}
+    strategies: list[tuple[str, bool | None]] = (
+        [(name, known[name]) for name in args.strategies] if spec.trees else [("-", None)]
+    )
     for strategy, table_trees in strategies:
         query, emit_s = _modelgen_sql(path, "duckdb", table_trees)
         entry: dict[str, Any] = {"emit_cpu_s": emit_s, "query_bytes": len(query.encode()), "runs": []}
@@ -313,7 +316,7 @@ def measure(spec: Spec, args: argparse.Namespace, connection: Any, frame: pd.Dat
         report["duckdb"][strategy] = entry
         connection.execute(f"SET threads = {default_threads}")
 
-    orbital_query, meta = _orbital_sql(spec, model, args.workdir)
+    orbital_query, meta = _orbital_sql(spec, model, args.workdir) if not args.no_orbital else (None, {"skipped": True})
     report["orbital"] = {"meta": meta}
     if orbital_query is not None:
         report["orbital"].update({"query_bytes": len(orbital_query.encode()), "runs": []})
@@ -413,9 +416,12 @@ def main() -> None:
     parser.add_argument("--subset-rows", type=int, default=20_000, help="rows PostgreSQL and SQLite score")
     parser.add_argument("--engines", default="duckdb,postgres,sqlite")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/modelgen_sql_speed"))
+    parser.add_argument("--strategies", default="table,case", help="DuckDB tree strategies (node tables, nested CASE)")
+    parser.add_argument("--no-orbital", action="store_true", help="skip orbital (its 500-tree export takes minutes)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     args.engines = args.engines.split(",")
+    args.strategies = args.strategies.split(",")
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     frame, _ = make_data(args.rows, seed=2)
