@@ -243,6 +243,8 @@ def measure_sklearn(keys: list[str], cache: Path, n_rows: int, dialects: list[st
             query = program.files[0][1]
             connection = _connect(dialect, rows)
             planned = _plan(connection, dialect, query)
+            # printed before the run: an engine that fails or hangs running it still reports its plan
+            print(f"{key} {dialect}: {len(query.encode()) / 1e6:.1f} MB planned in {planned}", flush=True)
             got, ran = _run(connection, query)
             got.sort(key=lambda r: int(r[0]))
             differing = _differing(got, names, expected)
