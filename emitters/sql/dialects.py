@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from sqlglot import exp
 
-from emitters.sql import literals, ops, postgres_range, postgres_sum
+from emitters.sql import literals, ops, postgres_range, postgres_sum, tables
 from emitters.sql.names import IdentifierRules
 from modelgen.errors import ModelgenError
 from modelgen.ir.nodes import Node
@@ -47,6 +47,8 @@ class SqlDialect:
     a deeper tree is printed as flat leaf paths."""
     table_trees: ClassVar[bool] = False
     """Route threshold trees through node arrays (``emitters/sql/tables.py``) instead of CASEs."""
+    tree_arrays: ClassVar[tables.ArraySyntax] = tables.DUCKDB_ARRAYS
+    """How the node arrays are written where ``table_trees`` (``tables.ArraySyntax``)."""
     materialize_layers: ClassVar[bool] = False
     """Write layers ``AS MATERIALIZED``: needed where the planner would substitute a layer's
     expressions into every use in the next one (SQLite's flattener: exponential on chains)."""
@@ -141,6 +143,7 @@ class DuckDBDialect(SqlDialect):
     max_case_nesting = 100
     # a nested CASE costs ~100-200 us of planning per split; node arrays are planned in O(depth)
     table_trees = True
+    tree_arrays = tables.DUCKDB_ARRAYS
     # CASE trees: a missing guard is one comparison of the negated feature (trees.py, _NEGATED)
     negated_nan_guards = True
     # names compare ignoring ASCII case: CREATE VIEW renames "a" after "A" to "a_1" (measured)

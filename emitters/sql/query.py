@@ -184,7 +184,7 @@ def _bind_forest(
     lookups become ``list_extract`` expressions over them (``emitters/sql/tables.py``)."""
     # the leaf number is needed when a tree is read by more than its double lookups
     leaf_numbers = any(counts[tree] > len(forest.lookups[tree]) for tree in forest.trees)
-    layout = tables.ForestTables(forest)
+    layout = tables.ForestTables(forest, builder.dialect.tree_arrays)
     layout.build(leaf_numbers)
     for name, array in layout.arrays.items():
         bind(name, array, set())

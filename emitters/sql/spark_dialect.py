@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from sqlglot import exp
 
-from emitters.sql import literals, ops
+from emitters.sql import literals, ops, tables
 from emitters.sql.dialects import REJECT_PREFIX, BinaryBuilder, SqlDialect, UnaryBuilder, _greatest, _pg_log
 from modelgen.errors import TargetCannotExpressError
 from modelgen.ir.types import DType
@@ -152,6 +152,9 @@ class SparkDialect(SqlDialect):
     max_depth = 16
     supports_float32 = False
     max_case_nesting = 32
+    # a nested CASE per tree costs seconds of parsing/analysis/codegen per 100 KB of query
+    table_trees = True
+    tree_arrays = tables.SPARK_ARRAYS
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
         "le": False, "lt": False, "gt": True, "ge": True, "in": False, "notin": True
     }
