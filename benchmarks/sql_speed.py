@@ -262,6 +262,9 @@ def _subset_engine(dialect: str, query: str, frame: pd.DataFrame) -> tuple[np.nd
         with psycopg.connect(get_cluster().conninfo, autocommit=True) as connection:
             columns = ", ".join([f'"{ROW_KEY}" BIGINT'] + [f'"{n}" DOUBLE PRECISION' for n in NUMERIC]
                                 + [f'"{n}" TEXT COLLATE "C"' for n in CATEGORIES])
+            # JIT compiles every CASE arm before the first row (minutes on tree models): off, as the
+            # README tells users (emitters/sql/README.md, "run big models with jit = off")
+            connection.execute("SET jit = off")
             connection.execute(f'CREATE TEMPORARY TABLE "input" ({columns})')
             with connection.cursor() as cursor, cursor.copy('COPY "input" FROM STDIN') as copy:
                 for row in rows:
