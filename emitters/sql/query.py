@@ -10,8 +10,11 @@ ever selected with ``*``, so internal names cannot collide with input, key or ou
 
 A binding goes in the first layer after every binding it reads, so a layer holds many
 independent bindings; each layer projects only the columns still read later (SQLite allows
-2,000 result columns). Every output column carries the row checks as leading ``CASE`` arms,
-so no projection of an output can skip them.
+2,000 result columns). The row checks are one internal column ``__mg_check`` in the last layer,
+``CASE WHEN NOT c1 THEN reject(m1) WHEN NOT c2 THEN reject(m2) ... END`` (NULL for a good row, the
+first failing check raises): evaluated once per row, not once per output. Every output reads it
+(``CASE WHEN NOT "__mg_check" IS NULL THEN NULL ELSE <output> END``), so no projection of an
+output can skip it, and no engine can prune it.
 """
 
 from __future__ import annotations
@@ -260,24 +263,33 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
             expression, refs = builder.build(node, defining=True)
             bind(name, expression, refs)
             columns[node] = name
+    check_column = f"{PREFIX}check" if model.checks else None
+    if check_column is not None:
+        # one column for all checks (one evaluation per row, not one per output); its arms are
+        # all the dialect's plain reject, so they share one type whatever the outputs' types
+        arms: list[exp.If] = []
+        check_refs: set[str] = set()
+        for check in model.checks:
+            condition, refs = builder.build(check.condition)
+            arms.append(exp.If(this=ops.not_(condition), true=dialect.reject(check.message)))
+            check_refs |= refs
+        bind(check_column, exp.Case(ifs=arms), check_refs)
     final = 1 + max(column_layer.values(), default=0)
+    dialect.check_layers(final)
 
-    checks = []
     final_refs: set[str] = set()
-    for check in model.checks:
-        condition, refs = builder.build(check.condition)
-        checks.append((condition, check.message, refs))
     projections: list[exp.Expression] = []
     for key, internal in zip(keys, key_columns):
         projections.append(_alias(literals.column(internal), key))
         final_refs.add(internal)
     for output in model.outputs:
         expression, refs = builder.build(output.expr)
-        for condition, message, check_refs in reversed(checks):
-            refs |= check_refs
-            # typed: PostgreSQL's raising expression is a double, and a CASE arm must match the value's type
-            rejected = dialect.typed_reject(message, output.expr.dtype)
-            expression = case_when(ops.not_(condition.copy()), rejected, expression)
+        if check_column is not None:
+            # reading the check column keeps it (and its raise) in every plan; the NULL arm is
+            # untyped, so the output keeps its own type, and an output CASE stays flat
+            refs.add(check_column)
+            failed = ops.is_not_null(literals.column(check_column))
+            expression = case_when(failed, exp.null(), expression)
         final_refs |= refs
         projections.append(_alias(expression, output.name))
 

@@ -50,6 +50,7 @@ from modelgen.ir import (
     Model,
     Not,
     OutputField,
+    RowCheck,
     Sum,
     Unary,
 )
@@ -138,6 +139,38 @@ def test_bad_row_raises_with_the_check_message(dialect: str) -> None:
     error = duckdb.Error if dialect == "duckdb" else sqlite3.Error
     with pytest.raises(error, match="unknown category"):
         run_model(categorical_model(), dialect, CATEGORICAL_ROWS + CATEGORICAL_BAD_ROWS)
+
+
+def _two_checks_model() -> Model:
+    a, b = Input("a", DOUBLE), Input("b", DOUBLE)
+    label = IfElse(Compare("gt", a, Const(0.0)), Const("yes"), Const("no"))
+    return Model(
+        inputs=(InputField("a", DOUBLE), InputField("b", DOUBLE)),
+        outputs=(OutputField("label", "label", label), OutputField("total", "value", Binary("add", a, b))),
+        checks=(RowCheck(Not(IsMissing(a)), "a is missing"), RowCheck(Compare("lt", b, Const(10.0)), "b is too big")),
+    )
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_row_checks_once_first_failing_wins_never_pruned(dialect: str) -> None:
+    # the checks are one column read by every output: each message is in the query once, the
+    # first failing check names the row, and an output fetched alone still rejects the row
+    model = _two_checks_model()
+    query = compile_query(model, dialect).rstrip().rstrip(";")
+    for check in model.checks:
+        assert query.count(check.message) == 1, check.message
+    error = duckdb.Error if dialect == "duckdb" else sqlite3.Error
+    cases = [((None, 20.0), "a is missing"), ((1.0, 20.0), "b is too big"), ((1.0, None), "b is too big")]
+    for (a, b), message in cases:
+        connection = duckdb.connect() if dialect == "duckdb" else sqlite3.connect(":memory:")
+        connection.execute(f'CREATE TABLE "input" ("{ROW_KEY}" INTEGER, "a" DOUBLE, "b" DOUBLE)')
+        connection.execute('INSERT INTO "input" VALUES (0, 1.0, 2.0), (1, ?, ?), (2, -1.0, 3.0)', [a, b])
+        for selected in ("*", '"label"', '"total"'):
+            with pytest.raises(error, match=message):
+                connection.execute(f"SELECT {selected} FROM ({query}) AS scored").fetchall()
+        connection.execute('DELETE FROM "input" WHERE "__modelgen_row" = 1')
+        got = connection.execute(f'SELECT "label", "total" FROM ({query}) AS scored ORDER BY 1').fetchall()
+        assert got == [("no", 2.0), ("yes", 3.0)]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
