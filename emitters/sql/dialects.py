@@ -114,6 +114,9 @@ class SqlDialect:
         ``a + b + c`` (engines whose ``+`` is IEEE)."""
         return None
 
+    def check_layers(self, count: int) -> None:
+        """Raise ``ModelgenError`` where this engine cannot plan a query of ``count`` CTE layers."""
+
     def nan(self) -> exp.Expression:
         """This engine's NaN."""
         return self.double(float("nan"))
