@@ -36,8 +36,18 @@ from sqlglot import exp
 
 from emitters.sql import literals, ops, tables
 from emitters.sql.dialects import REJECT_PREFIX, BinaryBuilder, SqlDialect, UnaryBuilder, _greatest, _pg_log
-from modelgen.errors import TargetCannotExpressError
+from emitters.sql.names import IdentifierRules
+from modelgen.errors import ModelgenError, TargetCannotExpressError
+from modelgen.ir.nodes import Node
 from modelgen.ir.types import DType
+
+MAX_LAYERS = 97
+"""Most CTE layers Spark 4.0's analyzer resolves with its default ``spark.sql.analyzer.maxIterations``
+(100): measured, 97 layers plan and 98 fail with "Max iterations (100) reached for batch Resolution"
+(each nested layer costs one iteration)."""
+
+SUM_FOLD_TERMS = 3
+"""Sums of at least this many terms are a Spark ``aggregate`` fold (``spark_fold_sum``)."""
 
 _TWO_52 = 4503599627370496.0
 """At and above this magnitude every double is an integer: its floor is itself."""
@@ -96,6 +106,23 @@ def _spark_div(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp
         ],
         default=dialect.double(float("-inf")),
     )
+
+
+def spark_fold_sum(args: list[exp.Expression]) -> exp.Expression:
+    """``t0 + t1 + ... + tn`` as ``aggregate(array(t1, ..., tn), t0, (acc, t) -> acc + t)``.
+
+    The same left fold (``((t0 + t1) + t2) + ...``, double ``+``: IEEE under ANSI on and off),
+    but one expression node per term instead of an addition chain: Spark's optimizer
+    (CollapseProject) merges the query's 25-term sum layers back into one expression, and a
+    1,000-deep chain of additions overflows the JVM stack in code generation (and the heap, on
+    gb1000). ``aggregate`` is interpreted (no generated code) and nests one level per layer.
+    """
+    merge = exp.Lambda(
+        this=ops.add(exp.column("__mg_acc"), exp.column("__mg_term")),
+        expressions=[exp.to_identifier("__mg_acc"), exp.to_identifier("__mg_term")],
+    )
+    terms = exp.Array(expressions=[_copy(arg) for arg in args[1:]])
+    return _call("AGGREGATE", terms, _copy(args[0]), merge)
 
 
 def _spark_pow(dialect: SqlDialect, a: exp.Expression, b: exp.Expression) -> exp.Expression:
@@ -171,8 +198,26 @@ class SparkDialect(SqlDialect):
         "max": lambda d, a, b: _greatest(a, b),
         "min": lambda d, a, b: ops.neg(_greatest(ops.neg(a), ops.neg(b))),
     }
+    # spark.sql.caseSensitive=false (the default): `CREATE TEMP VIEW v AS SELECT ... AS a, ... AS A`
+    # fails (duplicate column; names compared lower-cased with Locale.ROOT); measured in
+    # tests/engines/test_spark_scale.py. case-folding refuses a little more (e.g. ß vs ss): safe
+    identifier_rules = IdentifierRules(case="unicode")
     DUPLICATING_UNARY = frozenset({"log", "log1p", "floor"})
     DUPLICATING_BINARY = frozenset({"div", "pow"})
+
+    def build_sum(self, terms: tuple[Node, ...], args: list[exp.Expression]) -> exp.Expression | None:
+        # 3+ terms: the split 25-term chunks of an ensemble sum (see spark_fold_sum)
+        return spark_fold_sum(args) if len(args) >= SUM_FOLD_TERMS else None
+
+    def check_layers(self, count: int) -> None:
+        if count > MAX_LAYERS:
+            raise ModelgenError(
+                f"SQL dialect 'spark': the query needs {count} nested layers (the model's expressions are "
+                f"that deep), above the {MAX_LAYERS} that Spark's analyzer resolves with its default "
+                f"spark.sql.analyzer.maxIterations=100 (one iteration a layer): it would fail to plan there "
+                f"(\"Max iterations (100) reached for batch Resolution\"), so it is refused; a cluster with "
+                f"spark.sql.analyzer.maxIterations of at least {count + 10} could run it, or emit duckdb/postgres"
+            )
 
     def double(self, value: float) -> exp.Expression:
         return spark_double(value)

@@ -28,6 +28,13 @@ SPARK_CONF: dict[str, str] = {
     "spark.default.parallelism": "2",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
+    # local mode's default 1 GB heap runs out compiling a 1,000-tree ensemble (rf1000: 34 MB of
+    # query, OutOfMemoryError in Janino); read only when the JVM starts
+    "spark.driver.memory": "4g",
+    # Spark generates code for a projection by recursing over its expression, and its optimizer
+    # merges the query's layers back into one deep expression (a 485-node chain overflowed the
+    # default thread stack about one run in three): deep stacks for the driver's threads
+    "spark.driver.extraJavaOptions": "-Xss64m",
 }
 """Local-mode plumbing only: nothing here changes what a query computes."""
 
