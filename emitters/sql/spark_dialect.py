@@ -1,6 +1,6 @@
 """Apache Spark SQL (4.x, ANSI mode on by default; also correct with ANSI off).
 
-What Spark does with doubles, measured on Spark 4.0 local mode (``tests/engines/test_spark_dialect.py``):
+What Spark does with doubles, measured on Spark 4.0 local mode (``tests/engines/test_spark.py``):
 
 - ``1.5`` is a DECIMAL; ``1.5D`` is a DOUBLE read by ``Double.parseDouble`` (correctly rounded):
   every finite literal is ``<repr>D``, the sign a unary minus (``-0.0D`` is -0.0); +-inf and NaN
