@@ -25,6 +25,19 @@ from modelgen.ir import DOUBLE, STRING, Binary, Const, Input, InputField, Lookup
 from modelgen.ir.traversal import topological_order
 
 RAW, LOW, ISNAN, CODE = range(4)
+NAN_KIND = -1
+"""Slot kind of a ``lt -inf`` split whose missing values go right: the slot always holding NaN."""
+
+
+def threshold_slot(test: str, threshold: float, missing_left: bool) -> tuple[int, float]:
+    """A ``le``/``lt`` split as (slot kind, threshold) of the walk's test ``x[slot] > threshold``
+    (right when TRUE): ``lt t`` is ``le nextafter(t, -inf)``; ``lt -inf`` is never TRUE for a
+    number, so missing-right reads the NaN slot and missing-left the ``ISNAN`` slot against 0.5."""
+    if test == "lt":
+        if threshold == -math.inf:
+            return (ISNAN, 0.5) if missing_left else (NAN_KIND, 0.0)
+        threshold = math.nextafter(threshold, -math.inf)
+    return (LOW if missing_left else RAW), threshold
 """Kinds of row-vector slot per feature: the value, NaN as -inf, 0.0 / 1.0 for NaN / number, and
 the category code (index among the feature's set values, then missing, then any other value)."""
 
@@ -285,8 +298,6 @@ class WalkPlan:
         leaves: list[int] = []
         roots: list[int] = []
         depths: list[int] = []
-        minus_inf = -math.inf
-        nextafter = math.nextafter
         value_tables: list[tuple[int, int, int, int, int]] = []
         extra_values: list[float] = []
         slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}
@@ -311,18 +322,12 @@ class WalkPlan:
                 ref = refs[position]
                 if ref >= 0:
                     feature, test, threshold, missing_left, left, right = splits[ref]
-                    kind = LOW if missing_left else RAW
                     if test == "in" or test == "notin":
                         slot, offset = categories.split(features[feature], test, threshold, missing_left)  # type: ignore[arg-type]
                         thresholds.append(offset)
                     else:
-                        if test == "lt":
-                            if threshold == minus_inf:
-                                kind = ISNAN if missing_left else -1  # -1: slot 0, always NaN, always right
-                                threshold = 0.5 if missing_left else 0.0
-                            else:
-                                threshold = nextafter(threshold, minus_inf)  # type: ignore[arg-type]
-                        if kind < 0:
+                        kind, threshold = threshold_slot(test, threshold, missing_left)  # type: ignore[arg-type]
+                        if kind == NAN_KIND:
                             slot = 0
                         else:
                             slot = kinds[kind][feature]

@@ -52,11 +52,9 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from emitters.common.walk import LOW, NAN_KIND, RAW, threshold_slot
 from emitters.sql import literals
 from modelgen.ir import DOUBLE, FLOAT32, Lookup, Node, TreeLeaf
-
-RAW, LOW, ISNAN = range(3)
-"""Kinds of feature-list slot: the value, NaN as -inf, and 0.0 / 1.0 for NaN / number."""
 
 NAN_SLOT, MINUS_INF_SLOT = 1, 2
 """Fixed slots of every feature list (1-based, as DuckDB lists are)."""
@@ -240,8 +238,6 @@ class ForestTables:
         extra: list[list[float]] = [[] for _ in range(max(0, n_values - 1))]
         slot_of: dict[tuple[Node, int], int] = {}
         slot_cache: dict[tuple[Node, ...], list[list[int]]] = {}  # features tuple -> kind -> index -> slot
-        minus_inf = -math.inf
-        nextafter = math.nextafter
         for k, tree in enumerate(forest.trees):
             self.index[tree] = k
             splits = tree.splits
@@ -259,14 +255,8 @@ class ForestTables:
                 ref = refs[position]
                 if ref >= 0:
                     feature, test, threshold, missing_left, left, right = splits[ref]
-                    kind = LOW if missing_left else RAW
-                    if test == "lt":
-                        if threshold == minus_inf:
-                            kind = ISNAN if missing_left else -1  # -1: the NaN slot, always right
-                            threshold = 0.5 if missing_left else 0.0
-                        else:
-                            threshold = nextafter(threshold, minus_inf)  # type: ignore[arg-type]
-                    if kind < 0:
+                    kind, threshold = threshold_slot(test, threshold, missing_left)  # type: ignore[arg-type]
+                    if kind == NAN_KIND:
                         slot = NAN_SLOT
                     else:
                         slot = kinds[kind][feature]
