@@ -11,7 +11,6 @@ import math
 import random
 import struct
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +50,6 @@ DIALECT = SparkDialect()
 STRICTMATH = frozenset({"exp", "log", "log1p", "expm1", "pow"})
 STRICTMATH_ULP = 1
 """fdlibm's documented error is below 1 ULP: at most 1 ULP from glibc's (correctly rounded) result."""
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """The process's session (a missing pyspark/java fails the test with the message, never skips)."""
-    return spark_engine.get_session()
-
-
-@pytest.fixture(params=["ansi", "no-ansi"])
-def ansi(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
-    """Run a test under Spark 4's default (ANSI on) and again with ANSI off."""
-    spark.conf.set("spark.sql.ansi.enabled", "true" if request.param == "ansi" else "false")
-    yield request.param
-    spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def _bits(value: float) -> int:

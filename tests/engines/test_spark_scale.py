@@ -7,7 +7,6 @@ import math
 import random
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +18,10 @@ from helpers_sql import compile_query, mismatches
 
 from emitters.sql import spark_dialect
 from emitters.sql.spark_dialect import MAX_LAYERS
-from modelgen.engines import spark_engine
 from modelgen.errors import ModelgenError
 from modelgen.ir import DOUBLE, Binary, Const, Input, InputField, Model, Node, OutputField, Sum
 
 BIG = 1.7976931348623157e308
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """The process's session (a missing pyspark/java fails the test with the message, never skips)."""
-    return spark_engine.get_session()
-
-
-@pytest.fixture(params=["ansi", "no-ansi"])
-def ansi(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
-    """Run a test under Spark 4's default (ANSI on) and again with ANSI off."""
-    spark.conf.set("spark.sql.ansi.enabled", "true" if request.param == "ansi" else "false")
-    yield request.param
-    spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def _sum_model(n_inputs: int) -> Model:

@@ -8,18 +8,14 @@ import random
 import re
 import struct
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emitters"))
 
 from helpers_sql import compile_query, ensemble, mismatches, random_rows
 
 from emitters.sql.tables import SPARK_ARRAYS
-from modelgen.engines import spark_engine
 from modelgen.ir import (
     DOUBLE,
     Binary,
@@ -41,20 +37,6 @@ INPUTS = (InputField("x", DOUBLE), InputField("y", DOUBLE))
 THRESHOLDS = [0.5, -0.0, 0.0, math.inf, -math.inf, 1e-300, 5e-324]
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, 1.7976931348623157e308,
            -1.7976931348623157e308, math.inf, -math.inf, math.nan, 0.1, 1e23, 9007199254740993.0, 1e16, 1e-5]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """The process's session (a missing pyspark/java fails the test with the message, never skips)."""
-    return spark_engine.get_session()
-
-
-@pytest.fixture(params=["ansi", "no-ansi"])
-def ansi(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
-    """Under Spark 4's default (ANSI on: element_at raises out of range) and with ANSI off."""
-    spark.conf.set("spark.sql.ansi.enabled", "true" if request.param == "ansi" else "false")
-    yield request.param
-    spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def _random_bits(rng: random.Random, count: int) -> list[float]:
