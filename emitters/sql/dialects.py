@@ -63,6 +63,9 @@ class SqlDialect:
     identifier_rules: ClassVar[IdentifierRules] = IdentifierRules()
     """The engine's rules for result column names (length, case, characters: ``names.py``)."""
     DUPLICATING_SUM: ClassVar[bool] = False
+    sums_overflow_to_infinity: ClassVar[bool] = True
+    """A sum of finite doubles that overflows gives +-inf here (PostgreSQL: guarded to), never an
+    error: the row checks' guard sum relies on it (``emitters/sql/checks.py``)."""
     """True where :meth:`build_sum` mentions a term more than once (terms are then bound)."""
     MISSING_COMPARES: ClassVar[dict[str, bool | None]] = {
         "le": None, "lt": None, "gt": None, "ge": None, "in": None, "notin": None

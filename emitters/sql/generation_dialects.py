@@ -85,6 +85,8 @@ class _GenerationDialect(SqlDialect):
     typed like the value it stands beside, unless the engine's raising expression is untyped."""
 
     supports_float32 = False
+    # T-SQL and MySQL raise on an overflowing addition; the others are not measured
+    sums_overflow_to_infinity = False
     reject_is_untyped: ClassVar[bool] = False
     """True where :meth:`reject` is already valid beside a value of any type (a raising call
     without a type of its own, a VARCHAR of the lowest precedence, a CASE that converts)."""

@@ -25,6 +25,7 @@ from sqlglot import exp
 
 from emitters.common.schedule import schedule
 from emitters.sql import literals, ops, tables
+from emitters.sql.checks import CheckPlan, plan_checks, unguarded
 from emitters.sql.dialects import SqlDialect
 from emitters.sql.infinities import without_infinite_comparisons
 from emitters.sql.names import check_result_columns
@@ -71,10 +72,14 @@ DUPLICATED_SIZE_LIMIT = 8
 """Largest inline child (in IR nodes) a node may mention more than once; larger ones are bound."""
 
 
-def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], features: set[Node]) -> set[Node]:
+def _bound_nodes(
+    model: Model, dialect: SqlDialect, replaced: set[Node], features: set[Node], twice: set[Node]
+) -> set[Node]:
     # the shared schedule binds shared and too-deep nodes; on top of it, a child that the
     # node's SQL mentions several times is bound once it is big (small ones are cheaper
-    # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them)
+    # inline: every binding can add a CTE layer, and DuckDB nests at most ~1,000 of them).
+    # Check conditions are not bound (a column is computed for every row; inline in the check
+    # CASE a condition runs only when the guard fails), except big ones the CASE prints `twice`
     plan = schedule(model, max_depth=dialect.max_depth)
     counts = use_counts(model.roots)
     order_users = _users(model)
@@ -89,7 +94,6 @@ def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], feature
     # table-routed trees are a list element each (never bound); their features are list items
     bound -= {node for node in replaced if isinstance(node, TreeLeaf)}
     bound.update(node for node in features if not isinstance(node, (Input, Const)))
-    bound.update(c.condition for c in model.checks if not isinstance(c.condition, (Input, Const)))
     order = topological_order(model.roots)
     size: dict[Node, int] = {}
     for node in order:
@@ -106,6 +110,7 @@ def _bound_nodes(model: Model, dialect: SqlDialect, replaced: set[Node], feature
                 child_size = 1
             total += copies * child_size
         size[node] = total
+    bound.update(n for n in twice if not isinstance(n, (Input, Const)) and size[n] > DUPLICATED_SIZE_LIMIT)
     return bound
 
 
@@ -212,6 +217,36 @@ def _bind_forest(
             builder.replaced[lookup] = (layout.lookup_expression(tree, array, route), {array, route})
 
 
+def _check_arms(model: Model, positions: tuple[int, ...], builder: _Builder) -> tuple[exp.Case, set[str]]:
+    """``CASE WHEN NOT c THEN reject(m) ... END`` over the checks at ``positions``, in order."""
+    arms: list[exp.If] = []
+    refs: set[str] = set()
+    for position in positions:
+        check = model.checks[position]
+        condition, reads = builder.build(check.condition)
+        arms.append(exp.If(this=ops.not_(condition), true=builder.dialect.reject(check.message)))
+        refs |= reads
+    return exp.Case(ifs=arms), refs
+
+
+def _check_expression(model: Model, plan: CheckPlan, builder: _Builder) -> tuple[exp.Expression, set[str]]:
+    """The check column: NULL for a good row, else the first failing check's reject.
+
+    One column for all checks (one evaluation per row, not one per output); its arms are all the
+    dialect's plain reject, so they share one type whatever the outputs' types. With a guard,
+    ``CASE WHEN guard THEN <the uncovered checks> ELSE <every check> END``: where the guard holds
+    no covered check fails, so the first failing check is the first failing uncovered one."""
+    every, refs = _check_arms(model, tuple(range(len(model.checks))), builder)
+    if plan.guard is None:
+        return every, refs
+    guard, guard_refs = builder.build(plan.guard)
+    fast: exp.Expression = exp.null()
+    if plan.others:
+        fast, other_refs = _check_arms(model, plan.others, builder)
+        refs |= other_refs
+    return exp.Case(ifs=[exp.If(this=guard, true=fast)], default=every), refs | guard_refs
+
+
 def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, ...]) -> exp.Select:
     """The scoring SELECT for ``model`` (already :func:`prepare`-d) in ``dialect``."""
     if dialect.rewrite_infinities:
@@ -244,7 +279,10 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
     replaced = {tree for forest in forests for tree in forest.trees}
     replaced.update(lookup for forest in forests for found in forest.lookups.values() for lookup in found)
     forest_features = {feature for forest in forests for feature in forest.features}
-    bound = _bound_nodes(model, dialect, replaced, forest_features)
+    plan = plan_checks(model.checks) if dialect.sums_overflow_to_infinity else unguarded(model.checks)
+    # with a guard, the checks it does not cover are printed in both arms of the check column
+    twice = {model.checks[i].condition for i in plan.others} if plan.guard is not None else set()
+    bound = _bound_nodes(model, dialect, replaced, forest_features, twice)
     counts = use_counts(model.roots) if forests else {}
 
     def bind(name: str, expression: exp.Expression, refs: set[str]) -> None:
@@ -265,15 +303,15 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
             columns[node] = name
     check_column = f"{PREFIX}check" if model.checks else None
     if check_column is not None:
-        # one column for all checks (one evaluation per row, not one per output); its arms are
-        # all the dialect's plain reject, so they share one type whatever the outputs' types
-        arms: list[exp.If] = []
-        check_refs: set[str] = set()
-        for check in model.checks:
-            condition, refs = builder.build(check.condition)
-            arms.append(exp.If(this=ops.not_(condition), true=dialect.reject(check.message)))
-            check_refs |= refs
-        bind(check_column, exp.Case(ifs=arms), check_refs)
+        # a guard sum is read twice by its comparison on NaN-aware engines: a column of its own
+        for total in plan.sums:
+            if total not in columns:
+                name = f"{PREFIX}t{len(bindings)}"
+                expression, refs = builder.build(total, defining=True)
+                bind(name, expression, refs)
+                columns[total] = name
+        expression, check_refs = _check_expression(model, plan, builder)
+        bind(check_column, expression, check_refs)
     final = 1 + max(column_layer.values(), default=0)
     dialect.check_layers(final)
 
