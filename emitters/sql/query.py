@@ -11,10 +11,17 @@ ever selected with ``*``, so internal names cannot collide with input, key or ou
 A binding goes in the first layer after every binding it reads, so a layer holds many
 independent bindings; each layer projects only the columns still read later (SQLite allows
 2,000 result columns). The row checks are one internal column ``__mg_check`` in the last layer,
-``CASE WHEN NOT c1 THEN reject(m1) WHEN NOT c2 THEN reject(m2) ... END`` (NULL for a good row, the
-first failing check raises): evaluated once per row, not once per output. Every output reads it
-(``CASE WHEN NOT "__mg_check" IS NULL THEN NULL ELSE <output> END``), so no projection of an
-output can skip it, and no engine can prune it.
+NULL for a good row, the first failing check's reject otherwise: evaluated once per row, not once
+per output. Its conditions are inline (not columns computed for every row), behind a guard
+(``emitters/sql/checks.py``): ``Sum(abs(e1), ...) < C`` per group of range checks ``abs(e) < C``,
+one sum column per chunk of at most 25 terms::
+
+    CASE WHEN <guard> THEN <CASE over the checks the guard does not cover, or NULL>
+         ELSE CASE WHEN NOT c1 THEN reject(m1) WHEN NOT c2 THEN reject(m2) ... END END
+
+Where the guard holds no covered check fails, so both arms name the same first failing check.
+Every output reads the column (``CASE WHEN NOT "__mg_check" IS NULL THEN NULL ELSE <output> END``),
+so no projection of an output can skip it, and no engine can prune it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import psycopg
 import pytest
 from helpers_sql import compile_query, same_value  # tests/emitters is not a package
 
-from emitters.sql import query
 from emitters.sql.checks import plan_checks
 from emitters.sql.dialects import DIALECTS
 from modelgen.engines import run_query
@@ -63,7 +62,7 @@ def _checks(*conditions: Node) -> list[RowCheck]:
     return [RowCheck(condition, f"[c{i}]") for i, condition in enumerate(conditions)]
 
 
-def _abs_terms(guard: Node) -> list[list[Node]]:
+def _abs_terms(guard: Node) -> list[list[object]]:
     """Each comparison of ``guard`` as (op, bound, its sum's terms) flattened to the terms' x."""
     comparisons: list[Node] = []
     pending = [guard]
@@ -73,7 +72,7 @@ def _abs_terms(guard: Node) -> list[list[Node]]:
             pending.extend(node.terms)
         else:
             comparisons.append(node)
-    out = []
+    out: list[list[object]] = []
     for comparison in comparisons:
         assert isinstance(comparison, Compare) and isinstance(comparison.a, Sum)
         out.append([comparison.op, comparison.b.value, *(term.x.name for term in comparison.a.terms)])
@@ -254,7 +253,7 @@ def test_rows_accepted_and_refused_as_the_reference_says(dialect: str) -> None:
         if isinstance(wanted, str):
             with pytest.raises(ENGINE_ERRORS[dialect]) as raised:
                 run_query(dialect, text, "input", inputs, [rows[0], row, rows[1]])
-            assert _rejected_code(raised.value) == wanted[:4], row
+            assert _rejected_code(raised.value) == re.match(r"\[c\d+\]", wanted).group(), row
 
 
 @pytest.mark.parametrize("dialect", ["mysql", "tsql"])
@@ -273,4 +272,3 @@ def test_guard_is_deterministic_and_bound_once() -> None:
     assert first == second
     # each guard sum is a column of its own (its comparison reads it twice: NaN test and bound)
     assert len(re.findall(r'ABS\("__mg_in0"\) \+ ABS\("__mg_in1"\)', first)) == 1
-    assert query.PREFIX == "__mg_"
