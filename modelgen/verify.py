@@ -8,7 +8,7 @@ import math
 import re
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from emitters.base import EmitOptions
 from modelgen.budget import declared_budget
 from modelgen.compiler import emit, write_program
-from modelgen.errors import InputRowError, VerificationError
+from modelgen.errors import InputRowError, ModelgenError, VerificationError
 from modelgen.ir import STRING, Model
 from modelgen.numerics import NOT_COMPARABLE, parse_double, ulp_distance
 
@@ -174,6 +174,15 @@ def _typed_output_rows(model: Model, csv_text: str) -> list[Row]:
     return rows
 
 
+class ScorerExitError(VerificationError):
+    """A runner exited with a failing status; its status and stderr are kept to tell why."""
+
+    def __init__(self, target: str, returncode: int, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"the {target} scorer exited {returncode}: {stderr.strip()}")
+
+
 @dataclass
 class BuiltScorer:
     """A target compiled and built once, scoring any number of data sets."""
@@ -193,7 +202,7 @@ class BuiltScorer:
             return run_query(self.target.partition(":")[2] or "duckdb", self.query, "input", inputs, rows)
         result = _run(self.run or [], self.workdir, stdin=csv_text)
         if result.returncode != 0:
-            raise VerificationError(f"the {self.target} scorer exited {result.returncode}: {result.stderr.strip()}")
+            raise ScorerExitError(self.target, result.returncode, result.stderr)
         return _typed_output_rows(self.model, result.stdout)
 
 
@@ -233,21 +242,124 @@ def csv_subset(csv_text: str, keep: Sequence[int]) -> str:
     return out.getvalue()
 
 
-def rejects(scorer: BuiltScorer, csv_text: str, rows: list[Row]) -> bool:
-    """Whether the scorer refuses this data (a failing exit status, an SQL error)."""
+RUNNER_REFUSAL_STATUS = 1
+"""The exit status of a runner refusing a row (docs/emitters.md: ``row N: ...`` on stderr)."""
+
+_ENGINE_REFUSALS: dict[str, tuple[str, Callable[[str], str], str]] = {
+    # error("...") raises InvalidInputException
+    "duckdb": ("Invalid Input Error: ", str, ""),
+    # json_extract('{}', '<message>'): the invalid path is quoted by sqlite3_mprintf's %q
+    "sqlite": ("JSON path error near '", lambda text: text.replace("'", "''"), "'"),
+    # CAST('<message>' AS DOUBLE PRECISION) fails on the text
+    "postgres": ('invalid input syntax for type double precision: "', str, '"'),
+    # raise_error('<message>'): Spark 4's error class and SQLSTATE around the text
+    "spark": ("[USER_RAISED_EXCEPTION] ", str, " SQLSTATE: P0001"),
+}
+"""Per engine: what its error text puts before, around and after ``REJECT_PREFIX + message``
+when a query raises through ``dialect.reject(message)`` (emitters/sql/dialects.py)."""
+
+
+def engine_refusal_text(dialect: str, message: str) -> str:
+    """The line (or line end) an engine's error carries when the row check ``message`` refuses a row.
+
+    >>> engine_refusal_text("sqlite", "feature 'a' is infinite")
+    "JSON path error near 'modelgen row rejected: feature ''a'' is infinite'"
+    """
+    from emitters.sql.dialects import REJECT_PREFIX
+
+    if dialect not in _ENGINE_REFUSALS:
+        known = ", ".join(_ENGINE_REFUSALS)
+        raise VerificationError(f"no known refusal text for SQL engine {dialect!r}; known: {known}")
+    head, escape, tail = _ENGINE_REFUSALS[dialect]
+    return head + escape(REJECT_PREFIX + message) + tail
+
+
+def refused_for(target: str, error: BaseException, message: str, rows: int = 1) -> bool:
+    """Whether ``error`` is ``target`` refusing one of ``rows`` data rows by the row check ``message``.
+
+    What each target prints when a row check fails, and what is required here (the whole
+    message, which every target carries verbatim; a longer or shorter message does not match):
+
+    - runners (python, c, java): exit status 1 and the last non-empty line of stderr is exactly
+      ``row K: <message>`` with ``1 <= K <= rows``; a crash, an out-of-memory error, a traceback
+      or a protocol error (``row K: column ...: is not a number``) does not match.
+    - SQL engines: a line of the error text ends with the engine's wording around
+      ``modelgen row rejected: <message>`` (:func:`engine_refusal_text`): DuckDB
+      ``Invalid Input Error: ...``; SQLite ``JSON path error near '...'`` with ``'`` doubled;
+      PostgreSQL ``invalid input syntax for type double precision: "..."``; Spark
+      ``[USER_RAISED_EXCEPTION] ... SQLSTATE: P0001`` (also inside a Py4J trace). A syntax error
+      in the query, an engine failure or another check's message does not match.
+    """
+    if not target.startswith("sql"):
+        if not isinstance(error, ScorerExitError) or error.returncode != RUNNER_REFUSAL_STATUS:
+            return False
+        lines = [line for line in error.stderr.splitlines() if line.strip()]
+        found = re.fullmatch(r"row ([1-9][0-9]*): (.*)", lines[-1]) if lines else None
+        return found is not None and int(found.group(1)) <= rows and found.group(2) == message
+    expected = engine_refusal_text(target.partition(":")[2] or "duckdb", message)
+    return any(line.endswith(expected) for line in str(error).splitlines())
+
+
+def expected_refusal(model: Model, row: Row) -> str | None:
+    """The message of the first row check ``row`` fails, in check order (what the IR evaluator
+    raises), or None when every check passes. Any other error of the evaluator propagates."""
+    from modelgen.ir.evaluate import evaluate
+
+    try:
+        evaluate(model, row)
+    except InputRowError as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How a scorer answered data the reference refuses with the row check message ``expected``."""
+
+    expected: str
+    error: str | None
+    """What the scorer raised (its stderr for a runner); None when it scored the data."""
+    matches: bool
+    """The error is the scorer refusing the data by the check ``expected`` (:func:`refused_for`)."""
+
+    @property
+    def problem(self) -> str | None:
+        """None when refused for the model's reason, else what went wrong, in one line."""
+        if self.matches:
+            return None
+        if self.error is None:
+            return "scikit-learn refuses it but the scorer scored it"
+        first = next((line.strip() for line in self.error.splitlines() if line.strip()), "")
+        return f"refused for another reason: {first}"
+
+
+def _refusal(target: str, error: BaseException | None, message: str, rows: int) -> Refusal:
+    if error is None:
+        return Refusal(message, None, False)
+    text = str(error) if isinstance(error, ModelgenError) else f"{type(error).__name__}: {error}"
+    return Refusal(message, text, refused_for(target, error, message, rows))
+
+
+def rejects(scorer: BuiltScorer, csv_text: str, rows: list[Row], message: str) -> Refusal:
+    """Run the scorer on the data and tell whether it refuses it by the row check ``message``.
+
+    Any exception counts as refusing only if :func:`refused_for` recognises ``message`` in it.
+    """
     try:
         scorer.score(csv_text, rows)
-    except Exception:
-        return True
-    return False
+    except Exception as error:  # judged by its text below, never counted as a refusal blindly
+        return _refusal(scorer.target, error, message, len(rows))
+    return Refusal(message, None, False)
 
 
-def rejects_each(scorer: BuiltScorer, csv_text: str, rows: list[Row]) -> list[bool]:
-    """Per data row: whether the scorer refuses that row scored alone (see :func:`rejects`).
+def rejects_each(scorer: BuiltScorer, csv_text: str, rows: list[Row], messages: Sequence[str]) -> list[Refusal]:
+    """Per data row, scored alone: :func:`rejects` with that row's expected check message.
 
     On Spark, where planning a large query takes seconds, the query is planned once and run
     once per row (``spark_engine.run_each``); elsewhere each row is one run of the scorer.
     """
+    if len(messages) != len(rows):
+        raise VerificationError(f"{len(messages)} expected messages for {len(rows)} rows")
     if scorer.target == "sql:spark" and scorer.query is not None:
         from modelgen.engines import ROW_KEY, spark_engine
 
@@ -255,8 +367,11 @@ def rejects_each(scorer: BuiltScorer, csv_text: str, rows: list[Row]) -> list[bo
             (f.name, "STRING" if f.dtype is STRING else "DOUBLE") for f in scorer.model.inputs
         ]
         row_sets = [[[0, *(row.get(f.name) for f in scorer.model.inputs)]] for row in rows]
-        return [isinstance(r, Exception) for r in spark_engine.run_each(scorer.query, "input", columns, row_sets)]
-    return [rejects(scorer, csv_subset(csv_text, [i]), [row]) for i, row in enumerate(rows)]
+        results = spark_engine.run_each(scorer.query, "input", columns, row_sets)
+        return [
+            _refusal(scorer.target, r if isinstance(r, Exception) else None, m, 1) for r, m in zip(results, messages)
+        ]
+    return [rejects(scorer, csv_subset(csv_text, [i]), [row], m) for i, (row, m) in enumerate(zip(rows, messages))]
 
 
 MAX_REFUSED_ROWS_CHECKED = 10
@@ -272,15 +387,21 @@ def verify(
 ) -> list[TargetReport]:
     """Run every target on the rows and compare each with the reference rows.
 
-    A row the reference refuses (``None``) must be refused by the scorer too: the first
-    ``MAX_REFUSED_ROWS_CHECKED`` of them are run alone and must fail; the other rows are
-    scored together and compared.
+    A row the reference refuses (``None``) must be refused by the scorer too, for the model's
+    reason: the first ``MAX_REFUSED_ROWS_CHECKED`` of them are run alone and each must fail with
+    the message of the first row check it fails (:func:`expected_refusal`, :func:`refused_for`);
+    the other rows are scored together and compared.
     """
     accepted = [i for i, r in enumerate(reference_rows) if r is not None]
     refused = [i for i, r in enumerate(reference_rows) if r is None]
     scored_csv = csv_text if not refused else csv_subset(csv_text, accepted)
     scored_rows = [rows[i] for i in accepted]
     expected = [reference_rows[i] for i in accepted]
+    checked = refused[:MAX_REFUSED_ROWS_CHECKED]
+    # the reason each row is refused: the message of the model's first failing check
+    reasons = [expected_refusal(model, rows[i]) for i in checked]
+    unexplained = [i for i, reason in zip(checked, reasons) if reason is None]
+    messages = [reason or "" for reason in reasons]
     reports = []
     with tempfile.TemporaryDirectory(prefix="modelgen-verify-") as tmp:
         for target in targets:
@@ -294,13 +415,16 @@ def verify(
                 continue
             report = compare_outputs(model, target, expected, actual)  # type: ignore[arg-type]
             report.rows = len(rows)
-            checked = refused[:MAX_REFUSED_ROWS_CHECKED]
-            verdicts = rejects_each(scorer, csv_subset(csv_text, checked), [rows[i] for i in checked])
-            for index, rejected in zip(checked, verdicts):
-                if not rejected:
-                    report.error = f"row {index + 1}: scikit-learn refuses it but the scorer scored it"
-                    break
             report.refused = len(refused)
+            if unexplained:
+                report.error = (
+                    f"row {unexplained[0] + 1}: scikit-learn refuses it but no row check of the model fails on it"
+                )
+            elif checked:
+                refusals = rejects_each(scorer, csv_subset(csv_text, checked), [rows[i] for i in checked], messages)
+                report.error = next(
+                    (f"row {i + 1}: {r.problem}" for i, r in zip(checked, refusals) if r.problem is not None), None
+                )
             reports.append(report)
     return reports
 

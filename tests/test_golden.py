@@ -11,7 +11,7 @@ from golden_cases import GoldenCase, golden_cases, pinned_versions
 
 from modelgen.compiler import lower
 from modelgen.ir import Model
-from modelgen.verify import BuiltScorer, build_target, compare_outputs, read_rows, rejects_each
+from modelgen.verify import BuiltScorer, build_target, compare_outputs, expected_refusal, read_rows, rejects_each
 
 TARGETS = ("python", "c", "java", "sql:duckdb", "sql:sqlite", "sql:postgres", "sql:spark")
 CASES = golden_cases()
@@ -82,9 +82,15 @@ def test_golden_refused_rows_are_refused(
     text = case.refused_csv or ""
     rows = read_rows(text, model)
     assert rows, "refused.csv has a header only"
+    # why each row is refused: the first failing row check, as the IR evaluator says; a row
+    # scikit-learn refuses for a reason no check carries would be scored by every target
+    messages = [expected_refusal(model, row) for row in rows]
+    unexplained = [index + 1 for index, message in enumerate(messages) if message is None]
+    assert not unexplained, f"refused rows {unexplained} fail no row check of the model"
     scorer = built(case, target, tmp_path_factory)
-    # every row alone (on Spark: one planned query run once per row, see verify.rejects_each)
-    verdicts = rejects_each(scorer, text, rows)
-    assert len(verdicts) == len(rows)
-    scored = [index + 1 for index, rejected in enumerate(verdicts) if not rejected]
-    assert not scored, f"refused rows {scored} were scored"
+    # every row alone (on Spark: one planned query run once per row, see verify.rejects_each),
+    # refused with its check's message: a crash or an error in the query is not a refusal
+    refusals = rejects_each(scorer, text, rows, [m or "" for m in messages])
+    assert len(refusals) == len(rows)
+    problems = [f"row {index + 1}: {r.problem}" for index, r in enumerate(refusals) if r.problem is not None]
+    assert not problems, "; ".join(problems)
