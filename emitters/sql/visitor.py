@@ -232,7 +232,18 @@ def _is_in(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.E
 
 
 def _if_else(node: Node, args: list[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-    return case_when(args[0], args[1], args[2])
+    node = typing.cast(IfElse, node)  # NODE_BUILDERS dispatches on the exact type
+    return case_when(_when_condition(node.cond, args[0]), args[1], args[2])
+
+
+def _when_condition(cond: Node, built: exp.Expression) -> exp.Expression:
+    # a WHEN takes NULL as not true, so there a string membership needs no `NOT x IS NULL AND`
+    # (a one-hot CASE per category: one comparison fewer per row and arm)
+    if isinstance(cond, IsIn) and cond.x.dtype is STRING and isinstance(built, exp.And):
+        member = built.expression
+        if isinstance(member, exp.In):
+            return member.copy()
+    return built
 
 
 def case_when(cond: exp.Expression, then: exp.Expression, otherwise: exp.Expression) -> exp.Case:

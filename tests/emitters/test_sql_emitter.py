@@ -39,6 +39,7 @@ from modelgen.errors import ModelgenError, TargetCannotExpressError
 from modelgen.ir import (
     DOUBLE,
     FLOAT32,
+    STRING,
     Binary,
     Cast,
     Compare,
@@ -46,6 +47,7 @@ from modelgen.ir import (
     IfElse,
     Input,
     InputField,
+    IsIn,
     IsMissing,
     Model,
     Not,
@@ -339,3 +341,30 @@ def test_same_value_is_strict() -> None:
     assert not same_value(math.nan, None, "duckdb")
     assert same_value(math.nan, None, "sqlite")
     assert not same_value(1.0, 1.0000000000000002, "sqlite")
+
+
+def _membership_model() -> Model:
+    plan = Input("plan", STRING)
+    member = IsIn(plan, ("basic", "pro"))
+    chain = IfElse(member, Const(1.5), IfElse(IsIn(plan, ("team",)), Const(-2.5), Const(-0.0)))
+    return Model(
+        inputs=(InputField("plan", STRING),),
+        outputs=(
+            OutputField("chain", "value", chain),
+            OutputField("negated", "value", IfElse(Not(member), Const(1.0), Const(0.0))),
+        ),
+    )
+
+
+@pytest.mark.parametrize("dialect", [*DIALECTS, "postgres"])
+def test_string_membership_in_a_when_has_no_null_guard(dialect: str) -> None:
+    # a WHEN takes NULL as not true: `plan IN (...)` alone routes a missing plan to ELSE, while
+    # under NOT the guard must stay (NOT NULL would be NULL: the missing plan must give 1.0)
+    model = _membership_model()
+    query = compile_query(model, dialect)
+    assert query.count("IS NULL") == 1, query
+    rows = [{"plan": p} for p in ("basic", "pro", "team", "plus", "", None, "BASIC")]
+    assert mismatches(model, dialect, rows) == []
+    missing = evaluate(model, {"plan": None})
+    assert missing["chain"] == 0.0 and math.copysign(1.0, missing["chain"]) == -1.0
+    assert missing["negated"] == 1.0
