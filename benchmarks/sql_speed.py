@@ -21,7 +21,12 @@ one run, per model:
   ``CREATE TABLE … AS <query>`` (every output column materialised, so nothing is pruned and no
   result crosses into Python; it plans again). Both at DuckDB's default thread count and at 1
   thread. For tree models each DuckDB tree strategy is a row: ``table`` (node arrays, the
-  default) and ``case`` (nested CASE per tree).
+  default) and ``case`` (nested CASE per tree). For ``lr`` also **modelgen, orbital's columns**:
+  ``SELECT label, probability_0, probability_1 FROM (<modelgen's query without the key>)``, the
+  columns orbital's query returns (modelgen's label is a string, the contract's class string
+  form; orbital's is the class as scikit-learn holds it, here an integer).
+  Every DuckDB query runs ``--repeats`` times, interleaved in a new order each round (a run
+  over 20 s is not repeated): best and median are reported, ratios use the best runs.
 - **scikit-learn**: pulling the feature columns into pandas (``.df()``) and ``predict_proba``
   on one thread (``OMP_NUM_THREADS=1`` + ``threadpool_limits(1)``); the label is derived from
   the same probabilities. "sklearn total" = pull + predict.
@@ -53,7 +58,9 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import pickle  # noqa: E402
+import random  # noqa: E402
 import sqlite3  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -179,8 +186,10 @@ def _orbital_sql(spec: Spec, model: Any, workdir: Path) -> tuple[str | None, dic
     return query, meta
 
 
-def _modelgen_sql(model_path: Path, dialect: str, table_trees: bool | None = None) -> tuple[str, float]:
-    """modelgen's query (key column first) and lower + emit CPU seconds."""
+def _modelgen_sql(
+    model_path: Path, dialect: str, table_trees: bool | None = None, keys: tuple[str, ...] = (ROW_KEY,)
+) -> tuple[str, float]:
+    """modelgen's query (the key column first, if any) and lower + emit CPU seconds."""
     from emitters.base import EmitOptions
     from emitters.sql.dialects import DuckDBDialect
     from modelgen import compiler
@@ -191,7 +200,7 @@ def _modelgen_sql(model_path: Path, dialect: str, table_trees: bool | None = Non
     try:
         started = time.process_time()
         model = compiler.lower(model_path)
-        program = compiler.emit(model, "sql", EmitOptions(dialect=dialect, keys=(ROW_KEY,)))
+        program = compiler.emit(model, "sql", EmitOptions(dialect=dialect, keys=keys))
         return program.files[0][1], time.process_time() - started
     finally:
         DuckDBDialect.table_trees = saved
@@ -217,19 +226,20 @@ def _parity(got: np.ndarray, expected: np.ndarray) -> dict[str, Any]:
             "max_ulp": float(distance.max()) if len(distance) else 0.0}
 
 
-def _duckdb_run(connection: Any, query: str, threads: int, plan: bool = True) -> dict[str, Any]:
-    """PREPARE time and CTAS time of ``query`` at ``threads``."""
-    connection.execute(f"SET threads = {threads}")
+def _duckdb_plan(connection: Any, query: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``PREPARE`` (parse, bind, optimize) of ``query``."""
     body = query.strip().rstrip(";")
-    result: dict[str, Any] = {"threads": threads, "load": os.getloadavg()[0]}
-    if plan:
-        _, result["plan_s"], result["plan_cpu_s"] = _timed(lambda: connection.execute("PREPARE mg_plan AS " + body))
-        connection.execute("DEALLOCATE mg_plan")
+    _, wall, cpu = _timed(lambda: connection.execute("PREPARE mg_plan AS " + body))
+    connection.execute("DEALLOCATE mg_plan")
+    return wall, cpu
+
+
+def _duckdb_ctas(connection: Any, query: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``CREATE TABLE scored AS <query>`` (it plans the query again)."""
+    body = query.strip().rstrip(";")
     connection.execute("DROP TABLE IF EXISTS scored")
-    _, result["run_s"], result["run_cpu_s"] = _timed(
-        lambda: connection.execute("CREATE TABLE scored AS " + body)
-    )
-    return result
+    _, wall, cpu = _timed(lambda: connection.execute("CREATE TABLE scored AS " + body))
+    return wall, cpu
 
 
 def _duckdb_outputs(connection: Any, column: str, keyed: bool) -> np.ndarray:
@@ -281,12 +291,47 @@ def _subset_engine(dialect: str, query: str, frame: pd.DataFrame) -> tuple[np.nd
                     "load": os.getloadavg()[0]}
 
 
+LONG_RUN_S = 20.0
+"""A query whose CTAS took longer than this is not repeated (its time is already stable)."""
+
+
+def _variants(spec: Spec, args: argparse.Namespace, path: Path, model: Any) -> dict[str, dict[str, Any]]:
+    """Every query timed on DuckDB: modelgen's (per tree strategy), modelgen's restricted to
+    orbital's columns, and orbital's; each with how to read its ``probability_1`` back."""
+    variants: dict[str, dict[str, Any]] = {}
+    known = {"table": True, "case": False}
+    strategies: list[tuple[str, bool | None]] = (
+        [(name, known[name]) for name in args.strategies] if spec.trees else [("-", None)]
+    )
+    for strategy, table_trees in strategies:
+        query, emit_s = _modelgen_sql(path, "duckdb", table_trees)
+        name = "modelgen SQL" + ("" if strategy == "-" else f" [{strategy}]")
+        variants[name] = {"query": query, "keyed": True, "probability_column": "probability_1",
+                          "emit_cpu_s": emit_s, "query_bytes": len(query.encode()), "tool": "modelgen"}
+    if not spec.trees:
+        # the same columns as orbital's query (label and both probabilities, no key, insertion
+        # order): what a user selecting those from modelgen's view gets (DuckDB prunes `decision`)
+        query, emit_s = _modelgen_sql(path, "duckdb", keys=())
+        body = query.strip().rstrip(";")
+        variants["modelgen SQL, orbital's columns"] = {
+            "query": f'SELECT "label", "probability_0", "probability_1" FROM ({body}) AS scored', "keyed": False,
+            "probability_column": "probability_1", "emit_cpu_s": emit_s, "query_bytes": len(query.encode()),
+            "tool": "modelgen"}
+    orbital_query, meta = _orbital_sql(spec, model, args.workdir) if not args.no_orbital else (None, {"skipped": True})
+    if orbital_query is not None:
+        variants["orbital SQL"] = {"query": orbital_query, "keyed": False, "probability_column": "output_probability.1",
+                                   "query_bytes": len(orbital_query.encode()), "tool": "orbital", "meta": meta}
+    else:
+        print(f"  orbital: {meta}", flush=True)
+    return variants
+
+
 def measure(spec: Spec, args: argparse.Namespace, connection: Any, frame: pd.DataFrame) -> dict[str, Any]:
     """Every timing and parity figure of one model."""
     from threadpoolctl import threadpool_limits
 
     path, model, fitted = _trained(spec, args.workdir)
-    report: dict[str, Any] = {"model": spec.key, "fit_s": fitted, "rows": len(frame), "duckdb": {}}
+    report: dict[str, Any] = {"model": spec.key, "fit_s": fitted, "rows": len(frame)}
     print(f"{spec.key}: trained ({fitted:.1f} s, 0 = cached)", flush=True)
 
     # scikit-learn: the pull into pandas, then predict_proba on one thread
@@ -303,38 +348,38 @@ def measure(spec: Spec, args: argparse.Namespace, connection: Any, frame: pd.Dat
 
     default_threads = int(connection.execute("SELECT current_setting('threads')").fetchone()[0])
     thread_counts = sorted({default_threads, 1}, reverse=True)
-    known = {"table": True, "case": False}
-    strategies: list[tuple[str, bool | None]] = (
-        [(name, known[name]) for name in args.strategies] if spec.trees else [("-", None)]
-    )
-    for strategy, table_trees in strategies:
-        query, emit_s = _modelgen_sql(path, "duckdb", table_trees)
-        entry: dict[str, Any] = {"emit_cpu_s": emit_s, "query_bytes": len(query.encode()), "runs": []}
-        for threads in thread_counts:
-            run = _duckdb_run(connection, query, threads)
-            entry["runs"].append(run)
-            print(f"  modelgen duckdb [{strategy}] {threads} thread(s): plan {run['plan_s']:.2f} s, "
-                  f"CTAS {run['run_s']:.2f} s", flush=True)
-        entry.update(_parity(_duckdb_outputs(connection, "probability_1", keyed=True), expected))
-        report["duckdb"][strategy] = entry
-        connection.execute(f"SET threads = {default_threads}")
-
-    orbital_query, meta = _orbital_sql(spec, model, args.workdir) if not args.no_orbital else (None, {"skipped": True})
-    report["orbital"] = {"meta": meta}
-    if orbital_query is not None:
-        report["orbital"].update({"query_bytes": len(orbital_query.encode()), "runs": []})
-        try:
-            for threads in thread_counts:
-                run = _duckdb_run(connection, orbital_query, threads)
-                report["orbital"]["runs"].append(run)
-                print(f"  orbital duckdb {threads} thread(s): plan {run['plan_s']:.2f} s, CTAS {run['run_s']:.2f} s",
-                      flush=True)
-            got = _duckdb_outputs(connection, "output_probability.1", keyed=False)
-            report["orbital"].update(_parity(got, expected))
-            report["orbital"]["max_abs_err"] = float(np.nanmax(np.abs(got - expected)))
-        except duckdb.Error as error:
-            report["orbital"]["error"] = f"{type(error).__name__}: {error}"[:300]
-        connection.execute(f"SET threads = {default_threads}")
+    variants = _variants(spec, args, path, model)
+    report["variants"] = {name: {k: v for k, v in found.items() if k != "query"} for name, found in variants.items()}
+    for threads in thread_counts:
+        connection.execute(f"SET threads = {threads}")
+        for name, variant in list(variants.items()):
+            try:
+                wall, cpu = _duckdb_plan(connection, variant["query"])
+            except duckdb.Error as error:  # a peer's query failing is a row saying so, never a crash
+                report["variants"][name]["error"] = f"{type(error).__name__}: {error}"[:300]
+                del variants[name]
+                continue
+            report["variants"][name].setdefault("plans", {})[threads] = {"wall_s": wall, "cpu_s": cpu}
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+        shuffler = random.Random(threads)
+        for repeat in range(args.repeats):
+            # interleaved, in a new order each round: the machine's load moves all of them alike
+            order = [name for name in variants if repeat == 0 or runs[name][-1]["wall_s"] < LONG_RUN_S]
+            shuffler.shuffle(order)
+            for name in order:
+                wall, cpu = _duckdb_ctas(connection, variants[name]["query"])
+                runs[name].append({"wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0]})
+                if repeat == 0 and threads == default_threads:
+                    column, keyed = variants[name]["probability_column"], variants[name]["keyed"]
+                    got = _duckdb_outputs(connection, column, keyed)
+                    report["variants"][name].update(_parity(got, expected))
+                    report["variants"][name]["max_abs_err"] = float(np.nanmax(np.abs(got - expected)))
+        for name, measured in runs.items():
+            report["variants"][name].setdefault("runs", {})[threads] = measured
+            walls = sorted(r["wall_s"] for r in measured)
+            print(f"  {name} {threads} thread(s): plan {report['variants'][name]['plans'][threads]['wall_s']:.2f} s, "
+                  f"CTAS best {walls[0]:.3f} s, median {statistics.median(walls):.3f} s of {len(walls)}", flush=True)
+    connection.execute(f"SET threads = {default_threads}")
 
     subset = frame.iloc[: args.subset_rows]
     report["subset"] = {}
@@ -342,7 +387,7 @@ def measure(spec: Spec, args: argparse.Namespace, connection: Any, frame: pd.Dat
         if dialect == "duckdb":
             continue
         try:
-            query, emit_s = _modelgen_sql(path, dialect)
+            query, _ = _modelgen_sql(path, dialect)
             got, timing = _subset_engine(dialect, query, subset)
             timing.update(_parity(got, expected[: len(subset)]))
             timing["query_bytes"] = len(query.encode())
@@ -358,48 +403,45 @@ def _ratio(reference: float, tool: float) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The text table of one model: rows/s, ratios vs scikit-learn and orbital at equal threads, parity."""
+    """The text table of one model: best and median CTAS, rows/s, ratios vs scikit-learn and orbital
+    at equal threads (best vs best), parity; then PostgreSQL and SQLite on the subset."""
     rows = report["rows"]
     sk = report["sklearn"]
-    lines = [f"### {report['model']} — {rows:,} rows (DuckDB CTAS; scikit-learn = pull + predict_proba, 1 thread)",
+    lines = [f"### {report['model']} — {rows:,} rows (DuckDB CTAS, best / median of interleaved runs; "
+             "scikit-learn = pull + predict_proba, 1 thread)",
              "",
-             "| engine / tool | threads | plan s | run s | rows/s | vs sklearn total | vs sklearn predict only "
-             "| vs orbital (same threads) | query | bit-identical to sklearn | max ULP |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| engine / tool | threads | plan s | best s | median s (runs) | rows/s (best) | vs sklearn total "
+             "| vs sklearn predict only | vs orbital (same threads) | query | bit-identical to sklearn | max ULP |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines.append(f"| scikit-learn (pull {sk['pull_s']:.2f} s + predict_proba {sk['predict_s']:.2f} s) | 1 | - | "
-                 f"{sk['total_s']:.2f} | {rows / sk['total_s']:,.0f} | 1.00x | - | - | - | 100 % | 0 |")
-    orbital_runs = {r["threads"]: r for r in report["orbital"].get("runs", [])}
-    for strategy, entry in report["duckdb"].items():
-        label = "modelgen SQL" + ("" if strategy == "-" else f" [{strategy}]")
-        for run in entry["runs"]:
-            orbital_run = orbital_runs.get(run["threads"])
-            versus = _ratio(orbital_run["run_s"], run["run_s"]) if orbital_run else "-"
+                 f"{sk['total_s']:.2f} | - | {rows / sk['total_s']:,.0f} | 1.00x | - | - | - | 100 % | 0 |")
+    variants = report["variants"]
+    orbital = variants.get("orbital SQL", {})
+    orbital_best = {t: min(r["wall_s"] for r in runs) for t, runs in orbital.get("runs", {}).items()}
+    for name, variant in variants.items():
+        if "error" in variant:
+            lines.append(f"| {name} | - | - | - | - | - | - | - | - | - | FAILED: {variant['error']} | - |")
+            continue
+        for threads, runs in variant.get("runs", {}).items():
+            walls = sorted(r["wall_s"] for r in runs)
+            best = walls[0]
+            versus = _ratio(orbital_best[threads], best) if threads in orbital_best else "-"
+            extra = f" (abs {variant['max_abs_err']:.2g})" if "max_abs_err" in variant else ""
             lines.append(
-                f"| {label} | {run['threads']} | {run['plan_s']:.2f} | {run['run_s']:.2f} | "
-                f"{rows / run['run_s']:,.0f} | {_ratio(sk['total_s'], run['run_s'])} | "
-                f"{_ratio(sk['predict_s'], run['run_s'])} | {versus} | {entry['query_bytes'] / 1e6:.2f} MB | "
-                f"{100 * entry['bit_identical']:.2f} % | {entry['max_ulp']:.3g} |"
+                f"| {name} | {threads} | {variant['plans'][threads]['wall_s']:.2f} | {best:.3f} | "
+                f"{statistics.median(walls):.3f} ({len(walls)}) | {rows / best:,.0f} | {_ratio(sk['total_s'], best)} | "
+                f"{_ratio(sk['predict_s'], best)} | {versus} | {variant['query_bytes'] / 1e6:.2f} MB | "
+                f"{100 * variant.get('bit_identical', 0):.2f} % | {variant.get('max_ulp', float('nan')):.3g}{extra} |"
             )
-    orbital = report["orbital"]
-    for run in orbital.get("runs", []):
-        lines.append(
-            f"| orbital SQL | {run['threads']} | {run['plan_s']:.2f} | {run['run_s']:.2f} | "
-            f"{rows / run['run_s']:,.0f} | {_ratio(sk['total_s'], run['run_s'])} | "
-            f"{_ratio(sk['predict_s'], run['run_s'])} | 1.00x | {orbital['query_bytes'] / 1e6:.2f} MB | "
-            f"{100 * orbital.get('bit_identical', 0):.2f} % | {orbital.get('max_ulp', float('nan')):.3g} "
-            f"(abs {orbital.get('max_abs_err', float('nan')):.2g}) |"
-        )
-    if "error" in orbital or "error" in orbital.get("meta", {}):
-        failure = orbital.get("error") or orbital["meta"]["error"]
-        lines.append(f"| orbital SQL | - | - | - | - | - | - | - | - | FAILED: {failure} | - |")
     for dialect, timing in report["subset"].items():
         if "error" in timing:
             failure = timing["error"]
-            lines.append(f"| modelgen SQL on {dialect} | - | - | - | - | - | - | - | - | FAILED: {failure} | - |")
+            lines.append(f"| modelgen SQL on {dialect} | - | - | - | - | - | - | - | - | - | FAILED: {failure} | - |")
             continue
         lines.append(
             f"| modelgen SQL on {dialect} ({timing['rows']:,} rows) | 1 | {timing['plan_s']:.2f} | "
-            f"{timing['run_s']:.2f} | {timing['rows_per_s']:,.0f} | - | - | - | {timing['query_bytes'] / 1e6:.2f} MB | "
+            f"{timing['run_s']:.2f} | - | {timing['rows_per_s']:,.0f} | - | - | - | "
+            f"{timing['query_bytes'] / 1e6:.2f} MB | "
             f"{100 * timing['bit_identical']:.2f} % | {timing['max_ulp']:.3g} |"
         )
     meta = orbital.get("meta", {})
@@ -407,7 +449,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"orbital parse_pipeline {meta['parse_s']:.1f} s + export_sql {meta['export_s']:.1f} s "
                      f"(optimize={meta['optimize']}); modelgen lower + emit: "
-                     + ", ".join(f"{s} {e['emit_cpu_s']:.2f} s CPU" for s, e in report["duckdb"].items()))
+                     + ", ".join(f"{n} {v['emit_cpu_s']:.2f} s CPU" for n, v in variants.items() if "emit_cpu_s" in v))
     return "\n".join(lines)
 
 
@@ -421,6 +463,8 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/modelgen_sql_speed"))
     parser.add_argument("--strategies", default="table,case", help="DuckDB tree strategies (node tables, nested CASE)")
     parser.add_argument("--no-orbital", action="store_true", help="skip orbital (its 500-tree export takes minutes)")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="interleaved CTAS runs per query and thread count (a run over 20 s is not repeated)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     args.engines = args.engines.split(",")
