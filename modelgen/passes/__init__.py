@@ -9,6 +9,7 @@ from modelgen.ir.bulk import collector_paused
 from modelgen.passes.check_invariants import check_invariants
 from modelgen.passes.drop_trivial_checks import drop_trivial_checks
 from modelgen.passes.float32_thresholds import rewrite_float32_thresholds
+from modelgen.passes.fold_one_hot_sums import fold_one_hot_sums
 from modelgen.passes.simplify_identities import simplify_identities
 from modelgen.passes.split_long_sums import split_long_sums
 
@@ -18,6 +19,7 @@ PASSES: tuple[Pass, ...] = (
     drop_trivial_checks,
     rewrite_float32_thresholds,
     simplify_identities,
+    fold_one_hot_sums,
     split_long_sums,
 )
 """The default pipeline, in order. Every pass preserves the model's bits exactly."""
