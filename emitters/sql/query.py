@@ -297,6 +297,13 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
         column_layer[name] = 1 + max((column_layer[r] for r in refs), default=0)
         bindings.append((name, expression, refs))
 
+    def bind_node(node: Node) -> None:
+        # a node's own column: later expressions read it by name
+        name = f"{PREFIX}t{len(bindings)}"
+        expression, refs = builder.build(node, defining=True)
+        bind(name, expression, refs)
+        columns[node] = name
+
     routed = 0
     # level by level (stable: topological within a level), each forest before the nodes reading it
     for node in sorted(order, key=levels.__getitem__) if forests else order:
@@ -304,19 +311,13 @@ def build_query(model: Model, dialect: SqlDialect, table: str, keys: tuple[str, 
             _bind_forest(forests[routed], counts, builder, bind)
             routed += 1
         if node in bound:
-            name = f"{PREFIX}t{len(bindings)}"
-            expression, refs = builder.build(node, defining=True)
-            bind(name, expression, refs)
-            columns[node] = name
+            bind_node(node)
     check_column = f"{PREFIX}check" if model.checks else None
     if check_column is not None:
         # a guard sum is read twice by its comparison on NaN-aware engines: a column of its own
         for total in plan.sums:
             if total not in columns:
-                name = f"{PREFIX}t{len(bindings)}"
-                expression, refs = builder.build(total, defining=True)
-                bind(name, expression, refs)
-                columns[total] = name
+                bind_node(total)
         expression, check_refs = _check_expression(model, plan, builder)
         bind(check_column, expression, check_refs)
     final = 1 + max(column_layer.values(), default=0)
