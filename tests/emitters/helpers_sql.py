@@ -172,3 +172,25 @@ def random_rows(rng: random.Random, n_features: int, count: int) -> list[dict[st
             row[f"x{i}"] = value
         rows.append(row)
     return rows
+
+
+def neighbours(values: list[float]) -> list[float | None]:
+    """Missing, +-inf, +-0.0, then each value with its two float64 neighbours."""
+    out: list[float | None] = [None, math.inf, -math.inf, 0.0, -0.0]
+    for value in values:
+        out += [value, math.nextafter(value, math.inf), math.nextafter(value, -math.inf)]
+    return out
+
+
+def threshold_stump(x: Node, y: Node, test: str, threshold: float, missing_left: bool) -> TreeLeaf:
+    """A two-level tree over (x, y) whose four leaves all differ: the root tests ``x`` with ``test``
+    and ``threshold`` (missing goes ``missing_left``), the children route missing the other way
+    and with ``lt``, so every routing difference shows in the leaf number."""
+    return TreeLeaf(
+        (x, y),
+        (
+            Split(0, test, threshold, missing_left, 1, 2),
+            Split(1, "le", 0.5, not missing_left, leaf_ref(0), leaf_ref(1)),
+            Split(0, "lt", threshold, missing_left, leaf_ref(2), leaf_ref(3)),
+        ),
+    )

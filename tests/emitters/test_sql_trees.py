@@ -11,7 +11,16 @@ import sqlite3
 import struct
 
 import pytest
-from helpers_sql import compile_query, ensemble, mismatches, random_rows, random_tree, sqlite_storable
+from helpers_sql import (
+    compile_query,
+    ensemble,
+    mismatches,
+    neighbours,
+    random_rows,
+    random_tree,
+    sqlite_storable,
+    threshold_stump,
+)
 from ir_samples import NASTY
 from sqlglot import exp
 
@@ -61,34 +70,20 @@ def _rows(dialect: str, rows: list[dict]) -> list[dict]:
     return sqlite_storable(rows) if dialect == "sqlite" else rows
 
 
-def _neighbours(values: list[float]) -> list[float | None]:
-    out: list[float | None] = [None, math.inf, -math.inf, 0.0, -0.0]
-    for value in values:
-        out += [value, math.nextafter(value, math.inf), math.nextafter(value, -math.inf)]
-    return out
-
-
 def _stump_model() -> Model:
     """One output per (test, threshold, missing direction): a two-level tree whose leaves all differ."""
     outputs = []
     for test in ("le", "lt"):
         for t_index, threshold in enumerate(THRESHOLDS):
             for missing_left in (True, False):
-                tree = TreeLeaf(
-                    (X, Y),
-                    (
-                        Split(0, test, threshold, missing_left, 1, 2),
-                        Split(1, "le", 0.5, not missing_left, leaf_ref(0), leaf_ref(1)),
-                        Split(0, "lt", threshold, missing_left, leaf_ref(2), leaf_ref(3)),
-                    ),
-                )
+                tree = threshold_stump(X, Y, test, threshold, missing_left)
                 name = f"{test}_{t_index}_{'L' if missing_left else 'R'}"
                 outputs.append(OutputField(name, "value", Lookup(tree, (1.0, 2.0, 3.0, -0.0), DOUBLE)))
     return Model(INPUTS, tuple(outputs))
 
 
 def test_threshold_tests_and_missing_routing(dialect: str) -> None:
-    values = _neighbours([t for t in THRESHOLDS if math.isfinite(t)])
+    values = neighbours([t for t in THRESHOLDS if math.isfinite(t)])
     rows = [{"x": a, "y": b, "s": None} for a in values for b in (None, 0.5, 0.6)]
     assert mismatches(_stump_model(), dialect, _rows(dialect, rows)) == []
 
@@ -148,7 +143,7 @@ def _shared_model() -> Model:
 def test_shared_routing_and_single_leaf(dialect: str) -> None:
     rows = [
         {"x": x, "y": y, "s": s}
-        for x in _neighbours([1.0])
+        for x in neighbours([1.0])
         for y in (None, 0.0, -0.0, -1e-320)
         for s in (None, NASTY, "b")
     ]
@@ -402,7 +397,7 @@ def _table_model() -> Model:
 
 def test_duckdb_node_tables_route_bit_for_bit() -> None:
     model = _table_model()
-    values = _neighbours([t for t in THRESHOLDS if math.isfinite(t)])
+    values = neighbours([t for t in THRESHOLDS if math.isfinite(t)])
     rows = [{"x": a, "y": b} for a in values for b in values[::2]]
     assert mismatches(model, "duckdb", rows) == []
     query = compile_query(model, "duckdb")

@@ -13,7 +13,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emitters"))
 
-from helpers_sql import compile_query, ensemble, mismatches, random_rows
+from helpers_sql import compile_query, ensemble, mismatches, neighbours, random_rows, threshold_stump
 
 from emitters.sql.tables import SPARK_ARRAYS
 from modelgen.ir import (
@@ -57,13 +57,6 @@ def test_spark_reads_json_double_arrays_exactly(spark: Any) -> None:
     assert list(spark.sql(f"SELECT {SPARK_ARRAYS.constant(ints, False)} AS a").collect()[0][0]) == ints
 
 
-def _neighbours(values: list[float]) -> list[float | None]:
-    out: list[float | None] = [None, math.inf, -math.inf, 0.0, -0.0]
-    for value in values:
-        out += [value, math.nextafter(value, math.inf), math.nextafter(value, -math.inf)]
-    return out
-
-
 def _routing_model() -> Model:
     """Every (test, threshold, missing side); per-tree lookups with NaN/inf/-0.0 values (thr, val1,
     val2), a leaf number read as such, and a tree stacked on a forest's sum (a second forest)."""
@@ -72,14 +65,7 @@ def _routing_model() -> Model:
     for test in ("le", "lt"):
         for t_index, threshold in enumerate(THRESHOLDS):
             for missing_left in (True, False):
-                tree = TreeLeaf(
-                    (X, Y),
-                    (
-                        Split(0, test, threshold, missing_left, 1, 2),
-                        Split(1, "le", 0.5, not missing_left, leaf_ref(0), leaf_ref(1)),
-                        Split(0, "lt", threshold, missing_left, leaf_ref(2), leaf_ref(3)),
-                    ),
-                )
+                tree = threshold_stump(X, Y, test, threshold, missing_left)
                 name = f"{test}_{t_index}_{'L' if missing_left else 'R'}"
                 value = Lookup(tree, (1.0, 2.0, 3.0, -0.0), DOUBLE)
                 outputs.append(OutputField(name, "value", value))
@@ -99,7 +85,7 @@ def _routing_model() -> Model:
 
 def test_spark_node_arrays_route_bit_for_bit(spark: Any, ansi: str) -> None:
     model = _routing_model()
-    values = _neighbours([t for t in THRESHOLDS if math.isfinite(t)])
+    values = neighbours([t for t in THRESHOLDS if math.isfinite(t)])
     rows = [{"x": a, "y": b} for a in values for b in (None, 0.5, 0.6, math.nan)]
     assert mismatches(model, "spark", rows) == []
     query = compile_query(model, "spark")
