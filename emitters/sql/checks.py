@@ -17,8 +17,7 @@ is the same. Only the engine's addition must not raise on overflow
 Example::
 
     >>> import math
-    >>> from modelgen.errors import ModelgenError
-from modelgen.ir import DOUBLE, Compare, Const, Input, RowCheck, Unary
+    >>> from modelgen.ir import DOUBLE, Compare, Const, Input, RowCheck, Unary
     >>> checks = [RowCheck(Compare("lt", Unary("abs", Input(n, DOUBLE)), Const(math.inf)), n) for n in "ab"]
     >>> plan = plan_checks(checks)
     >>> plan.guarded, plan.others
